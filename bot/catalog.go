@@ -1,0 +1,97 @@
+package bot
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/concierge-chat/concierge/memory"
+	"github.com/concierge-chat/concierge/scenario"
+)
+
+// Page is the page a shopper is on.
+type Page = scenario.Page
+
+// Event is a commerce or UI event reported by a client.
+type Event = memory.Event
+
+// ProductQuery selects products for the demo store's grid.
+type ProductQuery struct {
+	Lang     string
+	Category string // top-level category; empty means all
+	Limit    int    // zero means 48
+	Offset   int
+}
+
+// ProductList is a page of the catalog in one language.
+type ProductList struct {
+	Products   []ProductListing `json:"products"`
+	Categories []string         `json:"categories"`
+	Total      int              `json:"total"`
+}
+
+// ProductListing is a product as the demo store's grid shows it.
+type ProductListing struct {
+	ProductCard
+	Description string `json:"description"`
+	Category    string `json:"category"`
+}
+
+// ListProducts returns a page of the catalog with its top-level
+// categories, in the catalog's order.
+func (e *Engine) ListProducts(q ProductQuery) ProductList {
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 48
+	}
+	all := e.opts.Catalog.Products()
+	var cats []string
+	list := ProductList{Products: []ProductListing{}}
+	for _, p := range all {
+		top, _, _ := strings.Cut(p.Category, " > ")
+		if top != "" && !slices.Contains(cats, top) {
+			cats = append(cats, top)
+		}
+		if q.Category != "" && !strings.EqualFold(top, q.Category) {
+			continue
+		}
+		list.Total++
+		if list.Total <= q.Offset || len(list.Products) >= q.Limit {
+			continue
+		}
+		list.Products = append(list.Products, ProductListing{
+			ProductCard: productCard(p, q.Lang),
+			Description: descriptionIn(p, q.Lang), Category: p.Category,
+		})
+	}
+	slices.Sort(cats)
+	list.Categories = cats
+	if list.Categories == nil {
+		list.Categories = []string{}
+	}
+	return list
+}
+
+// Product returns one product's card and category.
+func (e *Engine) Product(id, lang string) (ProductCard, string, bool) {
+	p, ok := e.opts.Catalog.Get(id)
+	if !ok {
+		return ProductCard{}, "", false
+	}
+	return productCard(p, lang), p.Category, true
+}
+
+// OfferCard returns the card of a configured offer, for drawing its banner.
+func (e *Engine) OfferCard(id, lang, scenarioLabel, festival string) (*OfferCard, bool) {
+	if e.opts.Offers == nil {
+		return nil, false
+	}
+	for _, o := range e.opts.Offers.Offers() {
+		if o.ID == id {
+			sc := scenario.Scenario{Label: scenarioLabel}
+			if festival != "" {
+				sc.Festival = &scenario.Festival{ID: festival}
+			}
+			return offerCard(o, lang, sc), true
+		}
+	}
+	return nil, false
+}

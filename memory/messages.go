@@ -1,0 +1,243 @@
+package memory
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// AppendUserMessage stores a user message and returns after the commit is on
+// disk. The message gets the next seq of the user's conversation, and a
+// profile is created for an unknown user.
+//
+// When clientID was stored before for this user, nothing is stored: msg is
+// the earlier message and prior is the assistant reply linked to it by
+// AppendReply, or nil when that turn never finished. Messages with an empty
+// clientID are never de-duplicated. Concurrent calls with the same clientID
+// store the message once, because the lookup and the insert share one
+// transaction.
+func (s *Store) AppendUserMessage(ctx context.Context, userID, clientID, text string) (msg Message, prior *Message, err error) {
+	if userID == "" {
+		return Message{}, nil, fmt.Errorf("append user message: %w", errEmptyUserID)
+	}
+	text = s.mask(text)
+	err = s.update(ctx, func(tx *bolt.Tx) error {
+		msg, prior = Message{}, nil
+		conv, err := ensureConvBucket(tx, userID)
+		if err != nil {
+			return err
+		}
+
+		if clientID != "" {
+			seq := conv.Bucket(bucketClientIDs).Get([]byte(clientID))
+			if seq != nil {
+				msg, prior, err = loadWithReply(conv, seq)
+				return err
+			}
+		}
+
+		now := s.now()
+		p, err := loadOrNewProfile(tx, userID, now)
+		if err != nil {
+			return err
+		}
+		p.LastSeen = now
+		if err := putJSON(tx.Bucket(bucketUsers), []byte(userID), &p); err != nil {
+			return err
+		}
+
+		msg = Message{Role: RoleUser, Text: text, Time: now, ClientID: clientID}
+		if err := putMessage(tx, conv, userID, &msg); err != nil {
+			return err
+		}
+		if clientID != "" {
+			return conv.Bucket(bucketClientIDs).Put([]byte(clientID), seqKey(msg.Seq))
+		}
+		return nil
+	})
+	if err != nil {
+		return Message{}, nil, fmt.Errorf("append user message for user %s: %w", userID, err)
+	}
+	return msg, prior, nil
+}
+
+// loadWithReply loads the message at seq and the assistant reply linked to it.
+func loadWithReply(conv *bolt.Bucket, seq []byte) (Message, *Message, error) {
+	msgs := conv.Bucket(bucketMsgs)
+	var msg Message
+	found, err := getJSON(msgs, seq, &msg)
+	if err != nil {
+		return Message{}, nil, err
+	}
+	if !found {
+		return Message{}, nil, fmt.Errorf("load message %d: %w", binary.BigEndian.Uint64(seq), ErrNotFound)
+	}
+
+	replySeq := conv.Bucket(bucketReplies).Get(seq)
+	if replySeq == nil {
+		return msg, nil, nil
+	}
+	var reply Message
+	found, err = getJSON(msgs, replySeq, &reply)
+	if err != nil || !found {
+		return msg, nil, err
+	}
+	return msg, &reply, nil
+}
+
+// AppendReply stores an assistant or agent message and returns after the
+// commit is on disk. For an assistant message with a turn record, it links
+// turn.InReplyTo to the reply, so a repeated user message finds it, maps
+// turn.TurnID to the reply for feedback events, and counts a turn in the
+// user's profile.
+func (s *Store) AppendReply(ctx context.Context, userID string, role string, text string, turn *TurnRecord) (Message, error) {
+	if userID == "" {
+		return Message{}, fmt.Errorf("append reply: %w", errEmptyUserID)
+	}
+	if role != RoleAssistant && role != RoleAgent {
+		return Message{}, fmt.Errorf("append reply for user %s: invalid role %q: want %q or %q",
+			userID, role, RoleAssistant, RoleAgent)
+	}
+	text = s.mask(text)
+	var msg Message
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		conv, err := ensureConvBucket(tx, userID)
+		if err != nil {
+			return err
+		}
+		msg = Message{Role: role, Text: text, Time: s.now()}
+		if turn != nil {
+			record := *turn
+			msg.Turn = &record
+		}
+		if err := putMessage(tx, conv, userID, &msg); err != nil {
+			return err
+		}
+		if role != RoleAssistant || turn == nil {
+			return nil
+		}
+		return linkTurn(tx, conv, userID, msg)
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("append reply for user %s: %w", userID, err)
+	}
+	return msg, nil
+}
+
+// linkTurn records the links from an assistant reply's turn and counts the turn.
+func linkTurn(tx *bolt.Tx, conv *bolt.Bucket, userID string, reply Message) error {
+	if reply.Turn.InReplyTo != 0 {
+		err := conv.Bucket(bucketReplies).Put(seqKey(reply.Turn.InReplyTo), seqKey(reply.Seq))
+		if err != nil {
+			return err
+		}
+	}
+	if reply.Turn.TurnID != "" {
+		if err := conv.Bucket(bucketTurns).Put([]byte(reply.Turn.TurnID), seqKey(reply.Seq)); err != nil {
+			return err
+		}
+	}
+	p, err := loadOrNewProfile(tx, userID, reply.Time)
+	if err != nil {
+		return err
+	}
+	p.Turns++
+	return putJSON(tx.Bucket(bucketUsers), []byte(userID), &p)
+}
+
+// putMessage assigns msg the next seq, stores it and updates the
+// conversation's summary, time index and text index.
+func putMessage(tx *bolt.Tx, conv *bolt.Bucket, userID string, msg *Message) error {
+	msgs := conv.Bucket(bucketMsgs)
+	seq, err := msgs.NextSequence()
+	if err != nil {
+		return fmt.Errorf("next seq: %w", err)
+	}
+	msg.Seq = seq
+	if err := putJSON(msgs, seqKey(seq), msg); err != nil {
+		return err
+	}
+	if err := summarizeMessage(tx, userID, *msg); err != nil {
+		return err
+	}
+	return indexText(tx, conv, userID, msg.Text)
+}
+
+// updateMessage applies fn to the stored message at seq.
+func updateMessage(msgs *bolt.Bucket, seq []byte, fn func(*Message)) error {
+	var m Message
+	found, err := getJSON(msgs, seq, &m)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ErrNotFound
+	}
+	fn(&m)
+	return putJSON(msgs, seq, &m)
+}
+
+// History returns the user's messages with seq greater than afterSeq in
+// ascending seq order, at most limit of them; limit 0 means all. An unknown
+// user has no messages.
+func (s *Store) History(ctx context.Context, userID string, afterSeq uint64, limit int) ([]Message, error) {
+	var out []Message
+	if afterSeq == math.MaxUint64 {
+		return out, nil
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		conv := convBucket(tx, userID)
+		if conv == nil {
+			return nil
+		}
+		c := conv.Bucket(bucketMsgs).Cursor()
+		for k, v := c.Seek(seqKey(afterSeq + 1)); k != nil; k, v = c.Next() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			var m Message
+			if err := unmarshalCopy(v, &m); err != nil {
+				return fmt.Errorf("decode message %x: %w", k, err)
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load history of user %s: %w", userID, err)
+	}
+	return out, nil
+}
+
+// Recent returns the user's last n messages in ascending seq order.
+func (s *Store) Recent(ctx context.Context, userID string, n int) ([]Message, error) {
+	var out []Message
+	if n <= 0 {
+		return out, nil
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		conv := convBucket(tx, userID)
+		if conv == nil {
+			return nil
+		}
+		c := conv.Bucket(bucketMsgs).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			var m Message
+			if err := unmarshalCopy(v, &m); err != nil {
+				return fmt.Errorf("decode message %x: %w", k, err)
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load recent messages of user %s: %w", userID, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}

@@ -1,0 +1,274 @@
+package retrieval
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// ErrClosed is returned by an Index method called after Close.
+var ErrClosed = errors.New("index closed")
+
+// ErrInvalidProduct is returned by Upsert and Replace when a product has no
+// ID or no title.
+var ErrInvalidProduct = errors.New("invalid product")
+
+// Options configures Open.
+type Options struct {
+	// Embedder computes product and query vectors. Nil means the built-in
+	// local embedder (NewLocalEmbedder).
+	Embedder Embedder
+	// Logger receives load and write events. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Index is a product catalog with hybrid keyword and vector search,
+// persisted as one file under its directory. It is safe for concurrent use.
+// Writes (Upsert, Delete, Replace) run one at a time and build the new
+// search state aside; Search and the read methods read an immutable
+// snapshot and never wait for a write.
+type Index struct {
+	dir      string
+	embedder Embedder
+	log      *slog.Logger
+
+	// writeMu serializes writers and guards closed.
+	writeMu sync.Mutex
+	closed  bool
+
+	cur atomic.Pointer[state]
+}
+
+// Open loads the index persisted under dir, or creates an empty one when dir
+// holds none. An empty dir keeps the index in memory only. When the stored
+// vectors were made by an embedder of another name, Open re-embeds the
+// catalog and saves it; otherwise it embeds nothing.
+func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
+	if opts.Embedder == nil {
+		opts.Embedder = NewLocalEmbedder()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ix := &Index{dir: dir, embedder: opts.Embedder, log: opts.Logger}
+	ix.cur.Store(newState(nil, &vectorMatrix{}))
+	if dir == "" {
+		return ix, nil
+	}
+
+	snap, err := loadSnapshot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
+	}
+	if snap == nil {
+		return ix, nil
+	}
+	if snap.embedder == ix.embedder.Name() {
+		ix.cur.Store(newState(snap.products, newVectorMatrix(snap.dim, snap.vectors)))
+		ix.log.Info("index loaded", "dir", dir, "products", len(snap.products), "embedder", snap.embedder)
+		return ix, nil
+	}
+
+	ix.log.Info("embedder changed, re-embedding catalog", "dir", dir,
+		"from", snap.embedder, "to", ix.embedder.Name(), "products", len(snap.products))
+	if err := ix.write(ctx, func(map[string]Product) []Product { return snap.products }); err != nil {
+		return nil, fmt.Errorf("open index %s: re-embed: %w", dir, err)
+	}
+	return ix, nil
+}
+
+// Upsert adds products or replaces those with the same ID. It returns after
+// the new catalog is persisted. Products whose embedded text is unchanged
+// keep their vectors.
+func (ix *Index) Upsert(ctx context.Context, products []Product) error {
+	if err := validateProducts(products); err != nil {
+		return fmt.Errorf("upsert products: %w", err)
+	}
+	err := ix.write(ctx, func(old map[string]Product) []Product {
+		next := maps.Clone(old)
+		for _, p := range products {
+			next[p.ID] = p
+		}
+		return slices.Collect(maps.Values(next))
+	})
+	if err != nil {
+		return fmt.Errorf("upsert %d products: %w", len(products), err)
+	}
+	return nil
+}
+
+// Delete removes the products with the given IDs; unknown IDs are ignored.
+func (ix *Index) Delete(ctx context.Context, ids []string) error {
+	err := ix.write(ctx, func(old map[string]Product) []Product {
+		next := maps.Clone(old)
+		for _, id := range ids {
+			delete(next, id)
+		}
+		return slices.Collect(maps.Values(next))
+	})
+	if err != nil {
+		return fmt.Errorf("delete %d products: %w", len(ids), err)
+	}
+	return nil
+}
+
+// Replace makes the catalog exactly products: it upserts them all and
+// removes every product whose ID is not among them.
+func (ix *Index) Replace(ctx context.Context, products []Product) error {
+	if err := validateProducts(products); err != nil {
+		return fmt.Errorf("replace catalog: %w", err)
+	}
+	err := ix.write(ctx, func(map[string]Product) []Product {
+		next := make(map[string]Product, len(products))
+		for _, p := range products {
+			next[p.ID] = p
+		}
+		return slices.Collect(maps.Values(next))
+	})
+	if err != nil {
+		return fmt.Errorf("replace catalog with %d products: %w", len(products), err)
+	}
+	return nil
+}
+
+func validateProducts(products []Product) error {
+	for i, p := range products {
+		if p.ID == "" {
+			return fmt.Errorf("product %d: %w: empty id", i, ErrInvalidProduct)
+		}
+		if p.Title == "" {
+			return fmt.Errorf("product %q: %w: empty title", p.ID, ErrInvalidProduct)
+		}
+	}
+	return nil
+}
+
+// write computes the next catalog with next, embeds what changed, persists
+// it and swaps it in. Searches keep using the old state until the swap.
+func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []Product) error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	if ix.closed {
+		return ErrClosed
+	}
+
+	old := ix.cur.Load()
+	oldByID := make(map[string]Product, len(old.products))
+	for _, p := range old.products {
+		oldByID[p.ID] = p
+	}
+	products := next(oldByID)
+	slices.SortFunc(products, func(a, b Product) int { return cmp.Compare(a.ID, b.ID) })
+
+	vecs, err := ix.vectorsFor(ctx, old, products)
+	if err != nil {
+		return err
+	}
+	st := newState(products, vecs)
+	if ix.dir != "" {
+		if err := saveSnapshot(ix.dir, ix.embedder.Name(), st); err != nil {
+			return err
+		}
+	}
+	ix.cur.Store(st)
+	ix.log.Info("index updated", "products", len(products))
+	return nil
+}
+
+// vectorsFor returns the vector matrix for products, reusing the vectors of
+// old products whose embedded text did not change.
+func (ix *Index) vectorsFor(ctx context.Context, old *state, products []Product) (*vectorMatrix, error) {
+	rows := make([][]float32, len(products))
+	var texts []string
+	var missing []int
+	sameEmbedder := old.vectors.n > 0
+	for i := range products {
+		if j, ok := old.byID[products[i].ID]; ok && sameEmbedder &&
+			embeddingText(&old.products[j]) == embeddingText(&products[i]) {
+			rows[i] = old.vectors.row(j)
+			continue
+		}
+		texts = append(texts, embeddingText(&products[i]))
+		missing = append(missing, i)
+	}
+
+	const batch = 256
+	for start := 0; start < len(texts); start += batch {
+		end := min(start+batch, len(texts))
+		vecs, err := ix.embedder.Embed(ctx, texts[start:end])
+		if err != nil {
+			return nil, fmt.Errorf("embed products: %w", err)
+		}
+		if len(vecs) != end-start {
+			return nil, fmt.Errorf("embed products: %s returned %d vectors for %d texts",
+				ix.embedder.Name(), len(vecs), end-start)
+		}
+		for k, v := range vecs {
+			rows[missing[start+k]] = v
+		}
+	}
+
+	dim := 0
+	for i, r := range rows {
+		if dim == 0 {
+			dim = len(r)
+		}
+		if len(r) != dim || dim == 0 {
+			return nil, fmt.Errorf("embed product %q: vector dimension %d, want %d",
+				products[i].ID, len(r), dim)
+		}
+	}
+	return newVectorMatrix(dim, rows), nil
+}
+
+// Get returns the product with the given ID.
+func (ix *Index) Get(id string) (Product, bool) {
+	st := ix.cur.Load()
+	i, ok := st.byID[id]
+	if !ok {
+		return Product{}, false
+	}
+	return cloneProduct(st.products[i]), true
+}
+
+// Products returns a copy of the catalog sorted by ID.
+func (ix *Index) Products() []Product {
+	st := ix.cur.Load()
+	out := make([]Product, len(st.products))
+	for i, p := range st.products {
+		out[i] = cloneProduct(p)
+	}
+	return out
+}
+
+// Len returns the number of products in the catalog.
+func (ix *Index) Len() int { return len(ix.cur.Load().products) }
+
+// Close waits for a running write and rejects later writes. Reads keep
+// working on the last state. Close is safe to call more than once.
+func (ix *Index) Close() error {
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	ix.closed = true
+	return nil
+}
+
+// cloneProduct copies the slices and maps of p, so callers cannot change
+// the index's snapshot through them.
+func cloneProduct(p Product) Product {
+	p.Tags = slices.Clone(p.Tags)
+	p.Localized = maps.Clone(p.Localized)
+	return p
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+

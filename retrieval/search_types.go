@@ -1,0 +1,38 @@
+package retrieval
+
+// Filter restricts a search before ranking. The zero value matches every
+// product.
+type Filter struct {
+	MinPrice    float64  `json:"min_price,omitempty"` // zero means no lower bound
+	MaxPrice    float64  `json:"max_price,omitempty"` // zero means no upper bound
+	InStockOnly bool     `json:"in_stock_only,omitempty"`
+	Categories  []string `json:"categories,omitempty"` // any of, matched case-insensitively against the category path
+	Brands      []string `json:"brands,omitempty"`
+	Colors      []string `json:"colors,omitempty"`
+}
+
+// Query is one search request.
+type Query struct {
+	Text   string
+	Limit  int // results wanted; values above the catalog size are clamped
+	Filter Filter
+}
+
+// Hit is one ranked product with the scores behind its rank.
+type Hit struct {
+	Product      Product `json:"product"`
+	Score        float64 `json:"score"`         // fused score, higher is better
+	KeywordScore float64 `json:"keyword_score"` // BM25; zero when the product had no keyword match
+	VectorScore  float64 `json:"vector_score"`  // cosine similarity
+}
+
+// Result is the outcome of Search.
+type Result struct {
+	Hits []Hit `json:"hits"`
+	// Filter is the filter that was applied: the query's own merged with the
+	// constraints parsed from the text.
+	Filter Filter `json:"filter"`
+	// Relaxed reports that the filter matched nothing, so Hits holds the
+	// nearest matches without it.
+	Relaxed bool `json:"relaxed,omitempty"`
+}
