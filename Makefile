@@ -29,11 +29,13 @@ test: browser-deps ## run every test with the race detector
 test-short: ## run the fast tests only
 	$(GO) test -short -count=1 ./...
 
-browser-deps: ## install Debian's Chromium for the browser tests when it is missing
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
-	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ; } || \
-	  echo "chromium is not installed and could not be installed; browser tests will skip"
+browser-deps: ## install Debian's Chromium and a CJK font for the browser tests when missing
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and fonts-wqy-microhei for the browser tests"; \
+	  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null \
+	    || echo "apt-get could not install chromium; browser tests will skip"; \
+	else echo "chromium is missing and this user cannot install it; browser tests will skip"; fi
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@for pkg in $$($(GO) list ./...); do \

@@ -47,9 +47,14 @@ type ScenarioCard struct {
 }
 
 func productCard(p retrieval.Product, lang string) ProductCard {
+	image := p.Image
+	// Images the server draws carry the title, so they follow the language.
+	if strings.HasPrefix(image, "/img/products/") && lang == "zh" {
+		image += "?lang=zh"
+	}
 	return ProductCard{ID: p.ID, Title: p.TitleIn(lang), Price: p.Price,
 		CompareAtPrice: p.CompareAtPrice, Currency: p.Currency, URL: p.URL,
-		Image: p.Image, InStock: p.InStock}
+		Image: image, InStock: p.InStock}
 }
 
 func descriptionIn(p retrieval.Product, lang string) string {

@@ -1,10 +1,12 @@
 package bot
 
 import (
+	"context"
 	"slices"
 	"strings"
 
 	"github.com/concierge-chat/concierge/memory"
+	"github.com/concierge-chat/concierge/retrieval"
 	"github.com/concierge-chat/concierge/scenario"
 )
 
@@ -17,6 +19,7 @@ type Event = memory.Event
 // ProductQuery selects products for the demo store's grid.
 type ProductQuery struct {
 	Lang     string
+	Text     string // search text; empty lists the catalog in order
 	Category string // top-level category; empty means all
 	Limit    int    // zero means 48
 	Offset   int
@@ -38,11 +41,14 @@ type ProductListing struct {
 
 // ListProducts returns a page of the catalog with its top-level
 // categories, in the catalog's order.
-func (e *Engine) ListProducts(q ProductQuery) ProductList {
+func (e *Engine) ListProducts(ctx context.Context, q ProductQuery) ProductList {
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 48
 	}
 	all := e.opts.Catalog.Products()
+	if strings.TrimSpace(q.Text) != "" {
+		all = e.searchProducts(ctx, q.Text, all)
+	}
 	var cats []string
 	list := ProductList{Products: []ProductListing{}}
 	for _, p := range all {
@@ -68,6 +74,23 @@ func (e *Engine) ListProducts(q ProductQuery) ProductList {
 		list.Categories = []string{}
 	}
 	return list
+}
+
+// searchProducts returns the products that match text, best first, and
+// keeps the whole catalog's categories for the category chips.
+func (e *Engine) searchProducts(ctx context.Context, text string, all []retrieval.Product) []retrieval.Product {
+	res, err := e.opts.Catalog.Search(ctx, retrieval.Query{Text: text, Limit: 60})
+	if err != nil {
+		e.log.Warn("product search failed", "error", err)
+		return nil
+	}
+	out := make([]retrieval.Product, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		if h.KeywordScore > 0 || h.VectorScore > 0.2 {
+			out = append(out, h.Product)
+		}
+	}
+	return out
 }
 
 // Product returns one product's card and category.

@@ -36,6 +36,10 @@ type Options struct {
 	// AttributionWindow is how long after an impression a click, redemption
 	// or purchase counts for that offer; zero means 24h.
 	AttributionWindow time.Duration
+	// HandoverTimeout is how long a conversation stays with staff after the
+	// handover or the last staff message; after it the bot answers again.
+	// Zero means 10 minutes.
+	HandoverTimeout time.Duration
 	// Mask hides personal data before text reaches the model or the logs;
 	// nil sends text unchanged.
 	Mask   func(string) string
@@ -70,6 +74,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.AttributionWindow <= 0 {
 		opts.AttributionWindow = 24 * time.Hour
+	}
+	if opts.HandoverTimeout <= 0 {
+		opts.HandoverTimeout = 10 * time.Minute
 	}
 	if opts.StoreName == "" {
 		opts.StoreName = "the store"

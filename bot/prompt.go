@@ -90,7 +90,8 @@ func (t *turn) promptData() PromptData {
 	}
 	if t.variant.Personalize == "full" {
 		d.Segment = t.profile.Segment
-		d.Summary = t.profile.Summary
+		// The summary quotes earlier shopper messages unmasked.
+		d.Summary = t.e.opts.Mask(t.profile.Summary)
 	}
 	for _, h := range t.result.Hits {
 		p := h.Product

@@ -100,8 +100,13 @@ func (e *Engine) Turn(ctx context.Context, s Session, in Incoming, sink Sink) (R
 		return Reply{}, fmt.Errorf("turn: load profile: %w", err)
 	}
 	if profile.HandedOver {
-		return Reply{InReplyTo: in.ClientID, UserSeq: userMsg.Seq, HandedOver: true,
-			Stats: TurnStats{Outcome: "handed_over", Total: e.now().Sub(start)}}, nil
+		if !e.handoverExpired(profile, start) {
+			return Reply{InReplyTo: in.ClientID, UserSeq: userMsg.Seq, HandedOver: true,
+				Stats: TurnStats{Outcome: "handed_over", Total: e.now().Sub(start)}}, nil
+		}
+		if profile, err = e.releaseHandover(ctx, s.UserID); err != nil {
+			return Reply{}, fmt.Errorf("turn: %w", err)
+		}
 	}
 
 	t := &turn{e: e, s: s, in: in, userMsg: userMsg, profile: profile, lang: lang, start: start}
@@ -176,22 +181,41 @@ func (t *turn) gather(ctx context.Context) error {
 	}
 	t.stats.Retrieval = time.Since(retrievalStart)
 
-	if e.opts.Offers != nil && t.variant.Personalize != "none" {
-		shown := map[string]int{}
-		imps, err := e.opts.Memory.Impressions(ctx, t.s.UserID)
-		if err != nil {
-			return fmt.Errorf("turn: load impressions: %w", err)
+	if e.opts.Offers != nil {
+		if err := t.chooseOffer(ctx); err != nil {
+			return err
 		}
-		for _, imp := range imps {
-			shown[imp.OfferID]++
-		}
-		t.decision = e.opts.Offers.Choose(ctx, offer.Context{
-			UserID: t.s.UserID, Now: t.start, Scenario: t.scenario, Segment: t.profile.Segment,
-			Categories: categories(t.result.Hits), CartValue: t.s.CartValue,
-			NewUser: t.profile.Turns == 0 && t.profile.Purchases == 0, Country: t.scenario.Country,
-			Device: t.s.Device, PageKind: t.s.Page.Kind, Language: t.lang, Shown: shown,
-		})
 	}
+	return nil
+}
+
+// chooseOffer asks the picker for an offer. The experiment variant decides
+// what the picker sees: "none" hides the scenario and the user's memory,
+// "scenario" hides only the memory.
+func (t *turn) chooseOffer(ctx context.Context) error {
+	imps, err := t.e.opts.Memory.Impressions(ctx, t.s.UserID)
+	if err != nil {
+		return fmt.Errorf("turn: load impressions: %w", err)
+	}
+	shown := map[string]int{}
+	for _, imp := range imps {
+		shown[imp.OfferID]++
+	}
+	c := offer.Context{
+		UserID: t.s.UserID, Now: t.start, Scenario: t.scenario, Segment: t.profile.Segment,
+		Categories: categories(t.result.Hits), CartValue: t.s.CartValue,
+		NewUser: t.profile.Turns == 0 && t.profile.Purchases == 0, Country: t.scenario.Country,
+		Device: t.s.Device, PageKind: t.s.Page.Kind, Language: t.lang, Shown: shown,
+	}
+	switch t.variant.Personalize {
+	case offer.PersonalizeNone:
+		c.Scenario = scenario.Scenario{Label: scenario.LabelBrowsing, Language: t.lang,
+			LocalTime: t.scenario.LocalTime, Country: t.scenario.Country}
+		c.Segment, c.Categories = "", nil
+	case offer.PersonalizeScenario:
+		c.Segment = ""
+	}
+	t.decision = t.e.opts.Offers.Choose(ctx, c)
 	return nil
 }
 
@@ -408,6 +432,11 @@ var emotionValence = map[string]float64{
 
 func (t *turn) updateProfile(p *memory.Profile) error {
 	p.Turns++
+	if t.wantsHuman() {
+		// The reply tells the shopper a staff member will join, so the bot
+		// stays quiet from now on until staff hand back or the timeout ends.
+		p.HandedOver, p.HandedOverAt = true, t.start
+	}
 	p.EmotionTrend = 0.7*p.EmotionTrend + 0.3*emotionValence[t.scenario.Emotion.Label]
 	if f := t.result.Filter; f.MaxPrice > 0 {
 		p.Budget = f.MaxPrice
@@ -422,6 +451,34 @@ func (t *turn) updateProfile(p *memory.Profile) error {
 	return nil
 }
 
+// wantsHuman reports whether the shopper asked for a person with enough
+// confidence to hand the conversation over.
+func (t *turn) wantsHuman() bool {
+	return t.scenario.Intent.Label == "human" && t.scenario.Intent.Confidence >= 0.5
+}
+
+// handoverExpired reports whether a handed-over conversation has had no
+// handover or staff message for HandoverTimeout. A handover without a time
+// never expires.
+func (e *Engine) handoverExpired(p memory.Profile, now time.Time) bool {
+	return !p.HandedOverAt.IsZero() && now.Sub(p.HandedOverAt) >= e.opts.HandoverTimeout
+}
+
+// releaseHandover gives an expired handover back to the bot and returns the
+// updated profile.
+func (e *Engine) releaseHandover(ctx context.Context, userID string) (memory.Profile, error) {
+	p, err := e.opts.Memory.UpdateProfile(ctx, userID, func(p *memory.Profile) error {
+		p.HandedOver, p.HandedOverAt = false, time.Time{}
+		return nil
+	})
+	if err != nil {
+		return memory.Profile{}, fmt.Errorf("release handover: %w", err)
+	}
+	e.log.Info("handover timed out; the bot answers again", "user_id", userID,
+		"timeout", e.opts.HandoverTimeout.String())
+	return p, nil
+}
+
 func (e *Engine) duplicateReply(in Incoming, userMsg, prior memory.Message, lang string) Reply {
 	item := e.historyItem(prior, lang)
 	r := Reply{InReplyTo: in.ClientID, UserSeq: userMsg.Seq, Seq: prior.Seq, Text: prior.Text,
@@ -433,10 +490,16 @@ func (e *Engine) duplicateReply(in Incoming, userMsg, prior memory.Message, lang
 }
 
 func (e *Engine) assign(userID string) offer.Variant {
-	if e.opts.Experiment == nil || len(e.opts.Experiment.Variants) == 0 {
+	return assignVariant(e.opts.Experiment, userID)
+}
+
+// assignVariant returns the user's variant, or full personalisation when
+// no experiment runs.
+func assignVariant(exp *offer.Experiment, userID string) offer.Variant {
+	if exp == nil || len(exp.Variants) == 0 {
 		return offer.Variant{Name: "", Personalize: "full"}
 	}
-	return offer.Assign(*e.opts.Experiment, userID)
+	return offer.Assign(*exp, userID)
 }
 
 // newTurnID returns a random id such as t_3f9a1c0b7e2d4a6f.

@@ -109,6 +109,9 @@ type Identity struct {
 // Admin configures staff access.
 type Admin struct {
 	Token string `yaml:"token" secret:"true"`
+	// HandoverTimeout is how long a conversation stays with staff after the
+	// handover or the last staff message before the bot answers again.
+	HandoverTimeout time.Duration `yaml:"handover_timeout"`
 }
 
 // Memory configures the user store.
@@ -321,6 +324,7 @@ func (c Config) Validate() error {
 		"server.shutdown_timeout":        c.Server.ShutdownTimeout.Seconds(),
 		"offers.attribution_window":      c.Offers.AttributionWindow.Seconds(),
 		"scenario.segments":              float64(c.Scenario.Segments),
+		"admin.handover_timeout":         c.Admin.HandoverTimeout.Seconds(),
 	}
 	keys := make([]string, 0, len(positive))
 	for k := range positive {

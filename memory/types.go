@@ -91,6 +91,11 @@ type Profile struct {
 	Summary string `json:"summary,omitempty"`
 	// HandedOver is set while a staff member owns the conversation.
 	HandedOver bool `json:"handed_over,omitempty"`
+	// HandedOverAt is when the conversation was handed to staff, or when a
+	// staff member last wrote in it; the bot answers again once it is older
+	// than the handover timeout. Zero while HandedOver is set means no
+	// timeout applies.
+	HandedOverAt time.Time `json:"handed_over_at,omitzero"`
 }
 
 // Event is a commerce or UI event reported by the client.

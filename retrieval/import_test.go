@@ -308,13 +308,13 @@ func TestParsePrice(t *testing.T) {
 
 func TestPlainText(t *testing.T) {
 	tests := map[string]string{
-		"<p>a</p><p>b</p>":                    "a b",
-		"x &amp; y":                           "x & y",
-		"<style>p{}</style>text":              "text",
-		"<!-- hidden -->shown":                "shown",
-		`<a href="x>y">link</a>`:              "link",
-		"3 < 5 and 6 > 2":                     "3 < 5 and 6 > 2",
-		"line<br/>break":                      "line break",
+		"<p>a</p><p>b</p>":                     "a b",
+		"x &amp; y":                            "x & y",
+		"<style>p{}</style>text":               "text",
+		"<!-- hidden -->shown":                 "shown",
+		`<a href="x>y">link</a>`:               "link",
+		"3 < 5 and 6 > 2":                      "3 < 5 and 6 > 2",
+		"line<br/>break":                       "line break",
 		"<div><b>bold</b>&nbsp;&eacute;</div>": "bold \u00a0é",
 	}
 	for in, want := range tests {

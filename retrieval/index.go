@@ -271,4 +271,3 @@ func cloneProduct(p Product) Product {
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
-

@@ -266,7 +266,7 @@ func TestSearch(t *testing.T) {
 			}
 			if !tt.relaxed {
 				for _, h := range res.Hits {
-					if !ix.cur.Load().matches(ix.cur.Load().byID[h.Product.ID], &res.Filter) {
+					if !ix.cur.Load().matches(ix.cur.Load().byID[h.Product.ID], compileFilter(&res.Filter)) {
 						t.Errorf("hit %s does not pass filter %+v", h.Product.ID, res.Filter)
 					}
 				}

@@ -81,18 +81,18 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 
 	if qvec == nil {
-		res.Hits = listFiltered(st, &f, limit)
+		res.Hits = listFiltered(st, compileFilter(&f), limit)
 		if len(res.Hits) == 0 && !f.isZero() {
 			res.Relaxed = true
-			res.Hits = listFiltered(st, &Filter{}, limit)
+			res.Hits = listFiltered(st, compileFilter(&Filter{}), limit)
 		}
 		return res, nil
 	}
 
-	res.Hits = rank(st, terms, qvec, &f, limit)
+	res.Hits = rank(st, terms, qvec, compileFilter(&f), limit)
 	if len(res.Hits) == 0 && !f.isZero() {
 		res.Relaxed = true
-		res.Hits = rank(st, terms, qvec, &Filter{}, limit)
+		res.Hits = rank(st, terms, qvec, compileFilter(&Filter{}), limit)
 	}
 	return res, nil
 }
@@ -104,7 +104,7 @@ func queryTerms(text string) []string {
 	return slices.Compact(terms)
 }
 
-func listFiltered(st *state, f *Filter, limit int) []Hit {
+func listFiltered(st *state, f *compiledFilter, limit int) []Hit {
 	var hits []Hit
 	for i := range st.products {
 		if len(hits) == limit {
@@ -118,12 +118,12 @@ func listFiltered(st *state, f *Filter, limit int) []Hit {
 }
 
 // rank fuses the keyword and vector rankings of the products that pass f.
-func rank(st *state, terms []string, qvec []float32, f *Filter, limit int) []Hit {
+func rank(st *state, terms []string, qvec []float32, f *compiledFilter, limit int) []Hit {
 	n := len(st.products)
 	sc := getScratch(n)
 	defer scratchPool.Put(sc)
 	pool := max(candidatePool, limit)
-	filtered := !f.isZero()
+	filtered := !f.zero
 
 	clear(sc.keyword)
 	sc.touched = st.keywords.score(terms, sc.keyword, sc.touched)
@@ -138,7 +138,7 @@ func rank(st *state, terms []string, qvec []float32, f *Filter, limit int) []Hit
 	vecTop := newTopK(pool)
 	for i, s := range sc.vector {
 		// A product sharing no feature with the query is not a match.
-		if s <= 0 {
+		if s <= 0 || !vecTop.admits(int32(i), s) {
 			continue
 		}
 		if filtered && !st.matches(i, f) {

@@ -15,8 +15,11 @@ type state struct {
 	// Lowercased fields for filtering, one entry per product.
 	category []string
 	brand    []string
-	// colorText holds the colour field, title and tags, so a colour filter
-	// also matches a "Red Wool Scarf" whose Color field is empty.
+	// colorBits and colorText describe the colours named in the colour
+	// field, title and tags, so a colour filter also matches a "Red Wool
+	// Scarf" whose Color field is empty. colorText is lowercased words
+	// between spaces.
+	colorBits []uint32
 	colorText []string
 }
 
@@ -28,6 +31,7 @@ func newState(products []Product, vecs *vectorMatrix) *state {
 		vectors:   vecs,
 		category:  make([]string, len(products)),
 		brand:     make([]string, len(products)),
+		colorBits: make([]uint32, len(products)),
 		colorText: make([]string, len(products)),
 	}
 	for i := range products {
@@ -35,19 +39,74 @@ func newState(products []Product, vecs *vectorMatrix) *state {
 		s.byID[p.ID] = i
 		s.category[i] = strings.ToLower(p.Category)
 		s.brand[i] = strings.ToLower(p.Brand)
-		s.colorText[i] = " " + strings.Join(colorTokens(p.Color+" "+p.Title+" "+strings.Join(p.Tags, " ")), " ") + " "
+		text := p.Color + " " + p.Title + " " + strings.Join(p.Tags, " ")
+		for _, c := range findColors(text) {
+			s.colorBits[i] |= colorBit(c)
+		}
+		var words []string
+		splitRuns(p.Color+" "+strings.Join(p.Tags, " "), func(r textRun) { words = append(words, r.text) })
+		s.colorText[i] = " " + strings.Join(words, " ") + " "
 	}
 	return s
 }
 
-// colorTokens returns the canonical colour names found in s.
-func colorTokens(s string) []string {
-	return findColors(s)
+// compiledFilter is a Filter prepared for testing many products: names
+// lowercased and known colours turned into a bit set.
+type compiledFilter struct {
+	f          *Filter
+	categories []string
+	brands     []string
+	colorBits  uint32
+	// otherColors are colour names outside colorWords, matched as words of
+	// the colour text.
+	otherColors []string
+	zero        bool
 }
 
-// matches reports whether product i passes f.
-func (s *state) matches(i int, f *Filter) bool {
+func compileFilter(f *Filter) *compiledFilter {
+	cf := &compiledFilter{f: f, zero: f.isZero()}
+	for _, c := range f.Categories {
+		if c != "" {
+			cf.categories = append(cf.categories, strings.ToLower(c))
+		}
+	}
+	for _, b := range f.Brands {
+		cf.brands = append(cf.brands, strings.ToLower(b))
+	}
+	for _, c := range f.Colors {
+		name := strings.ToLower(strings.TrimSpace(c))
+		if canon, ok := colorWords[name]; ok {
+			cf.colorBits |= colorBit(canon)
+		} else if name != "" {
+			cf.otherColors = append(cf.otherColors, " "+name+" ")
+		}
+	}
+	return cf
+}
+
+// colorBit returns the bit of a canonical colour name.
+func colorBit(canon string) uint32 {
+	return 1 << colorIndex[canon]
+}
+
+// colorIndex numbers the canonical colour names.
+var colorIndex = func() map[string]uint {
+	m := map[string]uint{}
+	for _, c := range colorWords {
+		if _, ok := m[c]; !ok {
+			m[c] = uint(len(m))
+		}
+	}
+	return m
+}()
+
+// matches reports whether product i passes the filter.
+func (s *state) matches(i int, cf *compiledFilter) bool {
+	if cf.zero {
+		return true
+	}
 	p := &s.products[i]
+	f := cf.f
 	if f.MinPrice > 0 && p.Price < f.MinPrice {
 		return false
 	}
@@ -57,34 +116,23 @@ func (s *state) matches(i int, f *Filter) bool {
 	if f.InStockOnly && !p.InStock {
 		return false
 	}
-	if len(f.Categories) > 0 && !containsAny(s.category[i], f.Categories) {
+	if len(cf.categories) > 0 && !containsAny(s.category[i], cf.categories) {
 		return false
 	}
-	if len(f.Brands) > 0 && !equalsAny(s.brand[i], f.Brands) {
+	if len(cf.brands) > 0 && !equalsAny(s.brand[i], cf.brands) {
 		return false
 	}
-	if len(f.Colors) > 0 && !s.hasColor(i, f.Colors) {
-		return false
+	if cf.colorBits != 0 || len(cf.otherColors) > 0 {
+		if s.colorBits[i]&cf.colorBits == 0 && !containsAny(s.colorText[i], cf.otherColors) {
+			return false
+		}
 	}
 	return true
 }
 
-func (s *state) hasColor(i int, colors []string) bool {
-	for _, c := range colors {
-		name := strings.ToLower(c)
-		if canon, ok := colorWords[name]; ok {
-			name = canon
-		}
-		if strings.Contains(s.colorText[i], " "+name+" ") {
-			return true
-		}
-	}
-	return false
-}
-
 func containsAny(field string, wants []string) bool {
 	for _, w := range wants {
-		if w != "" && strings.Contains(field, strings.ToLower(w)) {
+		if strings.Contains(field, w) {
 			return true
 		}
 	}
@@ -93,14 +141,14 @@ func containsAny(field string, wants []string) bool {
 
 func equalsAny(field string, wants []string) bool {
 	for _, w := range wants {
-		if strings.EqualFold(field, w) {
+		if field == w {
 			return true
 		}
 	}
 	return false
 }
 
-// embeddingText is the text the embedder sees for a product.
+// embeddingText returns the text embedded for a product.
 func embeddingText(p *Product) string {
 	var b strings.Builder
 	b.WriteString(p.Title)

@@ -71,10 +71,7 @@ func TestTokenize(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var got []string
-			for _, tok := range tokenize(tc.text) {
-				got = append(got, tok.text)
-			}
+			got := tokenize(tc.text)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("tokenize(%q) = %q, want %q", tc.text, got, tc.want)
 			}
@@ -83,19 +80,20 @@ func TestTokenize(t *testing.T) {
 }
 
 func TestVectorizeNormalised(t *testing.T) {
-	v := featureHasher{dim: 1 << 18}.vectorize("Where is my order? 我的订单")
+	c, err := TrainClassifier(toyExamples(), ClassifierOptions{Dim: 1 << 12, OOSThreshold: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := c.learnVocabulary([]Example{{"Where is my order? 我的订单", "order_status"}})[0]
 	var sum float64
-	for _, x := range v.value {
+	for _, x := range v.values {
 		sum += x * x
 	}
 	if math.Abs(sum-1) > 1e-9 {
 		t.Errorf("squared norm = %v, want 1", sum)
 	}
-	if !slices.IsSorted(v.index) {
-		t.Errorf("indices not sorted: %v", v.index)
-	}
-	if len(slices.Compact(slices.Clone(v.index))) != len(v.index) {
-		t.Errorf("indices repeat: %v", v.index)
+	if len(slices.Compact(slices.Clone(v.rows))) != len(v.rows) {
+		t.Errorf("rows repeat: %v", v.rows)
 	}
 }
 

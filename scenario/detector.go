@@ -3,19 +3,25 @@ package scenario
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
-// Labels of the emotion classifier's rejection and of the Detector's
-// classifiers.
-const (
-	IntentOOS      = "oos"
-	EmotionUnknown = "unknown"
-)
+// IntentOOS is the intent label of out-of-scope text.
+const IntentOOS = "oos"
 
-// emotionThreshold is the top-class probability below which the emotion is
-// "unknown". The shipped emotion set has no out-of-scope class to tune a
-// threshold on, so this is a fixed estimate.
+// EmotionUnknown is the label the emotion classifier's Predict returns for
+// text without letters, digits or symbols. Detect reports EmotionNeutral
+// instead, so a turn with text always gets one of the trained emotions.
+const EmotionUnknown = "unknown"
+
+// EmotionNeutral is the emotion Detect reports when the emotion classifier
+// is unsure.
+const EmotionNeutral = "neutral"
+
+// emotionThreshold is the top-class probability below which Detect reports
+// EmotionNeutral instead of the top emotion. The shipped emotion set has no
+// out-of-scope class to tune a threshold on, so this is a fixed estimate.
 const emotionThreshold = 0.3
 
 // Options configures NewDetector.
@@ -53,10 +59,13 @@ func NewDetector(opts Options) (*Detector, error) {
 
 	start = time.Now()
 	emotion, err := TrainClassifier(opts.EmotionExamples, ClassifierOptions{
-		OOSLabel: EmotionUnknown, OOSThreshold: emotionThreshold,
+		OOSLabel: EmotionUnknown, OOSThreshold: -1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("new detector: emotion: %w", err)
+	}
+	if !slices.Contains(emotion.Labels(), EmotionNeutral) {
+		return nil, fmt.Errorf("new detector: emotion examples lack the label %q: %w", EmotionNeutral, ErrNoExamples)
 	}
 	logger.Info("emotion model trained", "examples", len(opts.EmotionExamples),
 		"labels", len(emotion.Labels()), "duration_ms", time.Since(start).Milliseconds())
@@ -98,7 +107,11 @@ func (d *Detector) Detect(in Input) Scenario {
 	}
 	if in.Text != "" {
 		s.Intent = d.intent.Predict(in.Text)
-		s.Emotion = d.emotion.Predict(in.Text)
+		var top Prediction
+		s.Emotion, top = d.emotion.predictOr(in.Text, EmotionNeutral, emotionThreshold)
+		if s.Emotion.Label != top.Label {
+			reasons = append(reasons, fmt.Sprintf("emotion unsure (top %s %.2f), using neutral", top.Label, top.Confidence))
+		}
 	}
 	s.Label, reasons = label(s, in.Text, zoneName, reasons)
 	s.Reasons = reasons

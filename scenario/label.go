@@ -45,7 +45,7 @@ func label(s Scenario, text, zoneName string, reasons []string) (string, []strin
 	if intent != "" {
 		reasons = append(reasons, fmt.Sprintf("intent %s (%.2f)", intent, s.Intent.Confidence))
 	}
-	if e := s.Emotion.Label; e != "" && e != "neutral" && e != EmotionUnknown {
+	if e := s.Emotion.Label; e != "" && e != EmotionNeutral && e != EmotionUnknown {
 		reasons = append(reasons, fmt.Sprintf("emotion %s (%.2f)", e, s.Emotion.Confidence))
 	}
 	urgent := urgencyCue(text)

@@ -41,8 +41,9 @@ func (s *Server) serveProducts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	offset, _ := strconv.Atoi(q.Get("offset"))
-	list := s.engine.ListProducts(bot.ProductQuery{
-		Lang: langParam(q.Get("lang")), Category: q.Get("category"), Limit: limit, Offset: max(offset, 0),
+	list := s.engine.ListProducts(r.Context(), bot.ProductQuery{
+		Lang: langParam(q.Get("lang")), Text: q.Get("q"), Category: q.Get("category"),
+		Limit: limit, Offset: max(offset, 0),
 	})
 	writeJSON(w, http.StatusOK, list)
 }
@@ -53,7 +54,7 @@ func (s *Server) serveProductImage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	card, category, ok := s.engine.Product(id, "en")
+	card, category, ok := s.engine.Product(id, langParam(r.URL.Query().Get("lang")))
 	if !ok {
 		http.Error(w, "product "+strconv.Quote(id)+" not found", http.StatusNotFound)
 		return

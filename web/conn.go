@@ -324,11 +324,13 @@ func (c *conn) turn(m *protocol.Message) {
 		return
 	}
 	c.s.metrics.observeTurn(reply)
+	c.s.notifyTurn(c.userID, m.Text, reply)
 	c.mu.Lock()
 	c.turns++
 	c.mu.Unlock()
 	if reply.HandedOver {
 		c.log.Info("message stored for staff", "seq", reply.UserSeq)
+		c.sendFrame(protocol.MessageAck{Type: protocol.TypeMessageAck, InReplyTo: m.ID, Seq: reply.UserSeq})
 		return
 	}
 	c.sendFrame(replyEnd(reply))

@@ -71,7 +71,7 @@ type Engine interface {
 	Hello(ctx context.Context, s bot.Session, resumeAfter uint64) (bot.HelloResult, error)
 	Turn(ctx context.Context, s bot.Session, in bot.Incoming, sink bot.Sink) (bot.Reply, error)
 	Event(ctx context.Context, s bot.Session, ev bot.Event) error
-	ListProducts(q bot.ProductQuery) bot.ProductList
+	ListProducts(ctx context.Context, q bot.ProductQuery) bot.ProductList
 	Product(id, lang string) (bot.ProductCard, string, bool)
 	OfferCard(id, lang, scenarioLabel, festival string) (*bot.OfferCard, bool)
 }
@@ -83,6 +83,11 @@ type Options struct {
 	Identity *Identity
 	// Admin serves /admin and /api/admin/; nil leaves them unrouted.
 	Admin http.Handler
+	// OnMessage is called after a shopper message or a bot reply is stored,
+	// with the text as the shopper or the bot wrote it, for the staff
+	// console's live view. It runs on the connection's turn goroutine and
+	// must not block; nil disables it.
+	OnMessage func(userID, role, text string, seq uint64)
 	// Ready reports whether the catalog index is loaded; nil means always.
 	Ready  func() bool
 	Logger *slog.Logger
@@ -96,6 +101,7 @@ type Server struct {
 	engine   Engine
 	identity *Identity
 	admin    http.Handler
+	onMsg    func(userID, role, text string, seq uint64)
 	ready    func() bool
 	log      *slog.Logger
 	now      func() time.Time
@@ -139,7 +145,7 @@ func New(opts Options) (*Server, error) {
 		ready = func() bool { return true }
 	}
 	s := &Server{
-		cfg: cfg, engine: opts.Engine, identity: opts.Identity, admin: opts.Admin,
+		cfg: cfg, engine: opts.Engine, identity: opts.Identity, admin: opts.Admin, onMsg: opts.OnMessage,
 		ready: ready, log: log, now: now, metrics: newMetrics(),
 		userLimit: newRateLimiter(cfg.MessagesPerMinute, now),
 		ipLimit:   newRateLimiter(cfg.MessagesPerMinutePerIP, now),
@@ -306,6 +312,19 @@ func (s *Server) SendToUser(userID string, frame any) int {
 		c.sendRaw(data)
 	}
 	return len(targets)
+}
+
+// notifyTurn reports the messages a finished turn stored to OnMessage. A
+// duplicate stored nothing, and a handed-over turn stored only the
+// shopper's message.
+func (s *Server) notifyTurn(userID, text string, r bot.Reply) {
+	if s.onMsg == nil || r.Duplicate {
+		return
+	}
+	s.onMsg(userID, "user", text, r.UserSeq)
+	if !r.HandedOver && r.Seq != 0 {
+		s.onMsg(userID, "assistant", r.Text, r.Seq)
+	}
 }
 
 // ActiveUsers returns the users with an open connection.

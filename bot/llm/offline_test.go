@@ -56,7 +56,7 @@ func TestCompose(t *testing.T) {
 		{
 			name:  "offer_title_and_code",
 			facts: llm.Facts{Language: "en", Text: "bottle", Intent: "product_search", Products: mugs[:1], Offer: springOffer},
-			want:  []string{"Offer: Spring sale. 10% off all drinkware! Use code SPRING10 at checkout."},
+			want:  []string{"Offer: Spring sale. 10% off all drinkware! Code: SPRING10."},
 		},
 		{
 			name:  "angry_acknowledged_first",

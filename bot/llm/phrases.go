@@ -277,7 +277,7 @@ func (p *phrases) offer(o OfferFact) string {
 			s += endSentence(o.Copy, true)
 		}
 		if o.Code != "" {
-			s += "结账时输入优惠码 " + o.Code + " 即可使用。"
+			s += "优惠码：" + o.Code + "。"
 		}
 		return s
 	}
@@ -286,7 +286,7 @@ func (p *phrases) offer(o OfferFact) string {
 		s += " " + endSentence(o.Copy, false)
 	}
 	if o.Code != "" {
-		s += " Use code " + o.Code + " at checkout."
+		s += " Code: " + o.Code + "."
 	}
 	return s
 }

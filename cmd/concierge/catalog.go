@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/concierge-chat/concierge/configs"
 	"github.com/concierge-chat/concierge/memory"
 	"github.com/concierge-chat/concierge/retrieval"
 )
@@ -25,6 +26,7 @@ func catalogCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 	prune := fs.Bool("prune", false, "remove products that are not in the given files")
 	drafts := fs.Bool("drafts", false, "keep Shopify products that are drafts or unpublished")
 	currency := fs.String("currency", "USD", "ISO 4217 `code` for prices that name no currency")
+	configFile := fs.String("config", "", "the server's YAML config `file`, for its embedder settings")
 	if err := fs.Parse(args[1:]); err != nil {
 		return errUsage
 	}
@@ -53,6 +55,15 @@ func catalogCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 	}
 	defer lock.Close()
 
+	cfg, _, err := configs.Load(*configFile, env)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	emb, err := newEmbedder(cfg)
+	if err != nil {
+		return err
+	}
+
 	var all []retrieval.Product
 	bad := 0
 	for _, name := range fs.Args() {
@@ -67,7 +78,7 @@ func catalogCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 		fmt.Fprintf(stdout, "%s: %d products read as %s, %d rows skipped\n", name, len(res.Products), res.Format, len(res.Errors))
 		all = append(all, res.Products...)
 	}
-	return writeCatalog(ctx, *dataDir, all, *prune, bad, stdout)
+	return writeCatalog(ctx, filepath.Join(*dataDir, indexDir), retrieval.Options{Embedder: emb}, all, *prune, bad, stdout)
 }
 
 func importFile(name string, opts retrieval.ImportOptions) (retrieval.ImportResult, error) {
@@ -83,8 +94,8 @@ func importFile(name string, opts retrieval.ImportOptions) (retrieval.ImportResu
 	return res, nil
 }
 
-func writeCatalog(ctx context.Context, dataDir string, products []retrieval.Product, prune bool, bad int, stdout io.Writer) error {
-	ix, err := retrieval.Open(ctx, filepath.Join(dataDir, indexDir), retrieval.Options{})
+func writeCatalog(ctx context.Context, dir string, opts retrieval.Options, products []retrieval.Product, prune bool, bad int, stdout io.Writer) error {
+	ix, err := retrieval.Open(ctx, dir, opts)
 	if err != nil {
 		return fmt.Errorf("open catalog index: %w", err)
 	}
@@ -94,16 +105,10 @@ func writeCatalog(ctx context.Context, dataDir string, products []retrieval.Prod
 	} else {
 		err = ix.Upsert(ctx, products)
 	}
-	err = errors.Join(err, ix.Close())
-	if err != nil {
+	after := ix.Len()
+	if err = errors.Join(err, ix.Close()); err != nil {
 		return fmt.Errorf("write catalog index: %w", err)
 	}
-	ix, err = retrieval.Open(ctx, filepath.Join(dataDir, indexDir), retrieval.Options{})
-	if err != nil {
-		return fmt.Errorf("reopen catalog index: %w", err)
-	}
-	after := ix.Len()
-	ix.Close()
 	fmt.Fprintf(stdout, "catalog: %d products before, %d after (%d imported, %d rows skipped)\n",
 		before, after, len(products), bad)
 	return nil

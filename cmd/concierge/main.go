@@ -3,6 +3,7 @@
 //	concierge serve [-addr HOST:PORT] [-data DIR] [-config FILE]
 //	concierge catalog import -data DIR [-format F] [-map M] [-prune] FILE...
 //	concierge eval retrieval|classify|segment|bandit-sim|offers ...
+//	concierge report experiments -data DIR
 //	concierge version
 package main
 
@@ -46,6 +47,9 @@ Usage:
   concierge eval segment -transactions FILE [-k N]
   concierge eval bandit-sim [-rounds N] [-seed S]
   concierge eval offers -logs FILE -items FILE
+  concierge report experiments -data DIR [-epsilon E] [-json]
+  concierge bench -url ws://127.0.0.1:8080/ws -conns N -turns T [-rate R] [-text T] [-timeout D]
+  concierge fake-llm [-addr 127.0.0.1:9090] [-first-token D] [-tokens-per-second R]
   concierge version
 
 Run a command with -h for its flags.
@@ -65,6 +69,12 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) erro
 		return catalogCommand(ctx, args[1:], env, stdout, stderr)
 	case "eval":
 		return evalCommand(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], stdout, stderr)
+	case "fake-llm":
+		return fakeLLMCommand(ctx, args[1:], stdout, stderr)
+	case "report":
+		return reportCommand(ctx, args[1:], env, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "concierge %s (%s)\n", version(), runtime.Version())
 		return nil

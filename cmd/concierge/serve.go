@@ -20,6 +20,7 @@ import (
 
 	"github.com/concierge-chat/concierge/bot"
 	"github.com/concierge-chat/concierge/bot/llm"
+	"github.com/concierge-chat/concierge/bot/offer"
 	"github.com/concierge-chat/concierge/configs"
 	"github.com/concierge-chat/concierge/memory"
 	"github.com/concierge-chat/concierge/retrieval"
@@ -136,6 +137,7 @@ func newLogger(c configs.Log, w io.Writer) (*slog.Logger, error) {
 type app struct {
 	log     *slog.Logger
 	store   *memory.Store
+	picker  *offer.Picker
 	catalog *lazyCatalog
 	engine  *bot.Engine
 	web     *web.Server
@@ -175,6 +177,7 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 		a.Close()
 		return nil, err
 	}
+	a.picker = picker
 	provider, err := llm.New(llm.Config{
 		Provider: cfg.LLM.Provider, Model: cfg.LLM.Model, BaseURL: cfg.LLM.BaseURL,
 		APIKey: cfg.LLM.APIKey, Timeout: cfg.LLM.Timeout, MaxRetries: cfg.LLM.MaxRetries,
@@ -251,7 +254,11 @@ func (a *app) loadCatalog(ctx context.Context, cfg configs.Config) {
 
 func openIndex(ctx context.Context, cfg configs.Config) (*retrieval.Index, error) {
 	dir := filepath.Join(cfg.Server.DataDir, indexDir)
-	ix, err := retrieval.Open(ctx, dir, retrieval.Options{})
+	emb, err := newEmbedder(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := retrieval.Open(ctx, dir, retrieval.Options{Embedder: emb})
 	if err != nil {
 		return nil, fmt.Errorf("open catalog index in %s: %w", dir, err)
 	}
@@ -280,6 +287,13 @@ func (a *app) Close() error {
 	}
 	a.closed = true
 	var errs []error
+	if a.picker != nil {
+		// Impressions without a click are learned in memory; Flush saves
+		// them before the store closes.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, a.picker.Flush(ctx))
+		cancel()
+	}
 	if a.index != nil {
 		errs = append(errs, a.index.Close())
 	}

@@ -90,6 +90,11 @@ func Decode(data []byte, lim Limits) (any, error) {
 	if hasLoneSurrogate(data) {
 		return nil, errorf(CodeInvalidText, "frame contains an unpaired UTF-16 surrogate escape; send valid Unicode text")
 	}
+	// encoding/json decodes null into a struct without an error, so check
+	// for an object before reading its type.
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, errorf(CodeInvalidJSON, "frame is not a JSON object; send one object with a type field")
+	}
 	var head struct {
 		Type string `json:"type"`
 	}

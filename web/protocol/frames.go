@@ -25,6 +25,7 @@ const (
 	TypeHandover     = "handover"
 	TypeTyping       = "typing"
 	TypeEventAck     = "event.ack"
+	TypeMessageAck   = "message.ack"
 	TypeError        = "error"
 )
 
@@ -197,6 +198,14 @@ type Typing struct {
 type EventAck struct {
 	Type string `json:"type"`
 	Name string `json:"name"`
+}
+
+// MessageAck confirms that a message was stored without a bot reply,
+// because a staff member has the conversation.
+type MessageAck struct {
+	Type      string `json:"type"`
+	InReplyTo string `json:"in_reply_to"`
+	Seq       uint64 `json:"seq"`
 }
 
 // ErrorFrame reports a rejected frame or a failed turn.

@@ -207,8 +207,8 @@ type festivalStyle struct {
 var festivalStyles = map[string]festivalStyle{
 	"singles_day":     {"Singles' Day 11.11", "双十一", "#ffd23f", "#7a0010"},
 	"double_11":       {"Singles' Day 11.11", "双十一", "#ffd23f", "#7a0010"},
-	"618":             {"618 Mid-Year Sale", "618 年中大促", "#ffd23f", "#7a0010"},
-	"mid_year_618":    {"618 Mid-Year Sale", "618 年中大促", "#ffd23f", "#7a0010"},
+	"double_12":       {"Double 12 Sale 12.12", "双十二", "#ffd23f", "#7a0010"},
+	"618":             {"618 Shopping Festival", "618购物节", "#ffd23f", "#7a0010"},
 	"black_friday":    {"Black Friday", "黑色星期五", "#111111", "#ffd23f"},
 	"cyber_monday":    {"Cyber Monday", "网络星期一", "#00d4f0", "#001a33"},
 	"christmas":       {"Christmas", "圣诞节", "#1f7a3a", "#ffffff"},
@@ -223,15 +223,24 @@ var festivalStyles = map[string]festivalStyle{
 	"halloween":       {"Halloween", "万圣节", "#ff7a00", "#1a0a00"},
 }
 
-// lookupFestival returns the style for a festival id. An unknown id is
-// shown as given, on a gold ribbon.
+// lookupFestival returns the style for a festival id. An unknown festival
+// is shown on a gold ribbon, as given or, when it looks like an id such as
+// store_birthday, with underscores as spaces and capitalised words.
 func lookupFestival(festival string) festivalStyle {
 	key := strings.ToLower(strings.TrimSpace(festival))
 	key = strings.NewReplacer(" ", "_", "-", "_", "'", "", "’", "").Replace(key)
 	if style, ok := festivalStyles[key]; ok {
 		return style
 	}
-	return festivalStyle{en: festival, zh: festival, fill: "#ffd23f", ink: "#3b2400"}
+	label := strings.TrimSpace(festival)
+	if label == strings.ToLower(label) && strings.Contains(label, "_") {
+		words := strings.Fields(strings.ReplaceAll(label, "_", " "))
+		for i, w := range words {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+		label = strings.Join(words, " ")
+	}
+	return festivalStyle{en: label, zh: label, fill: "#ffd23f", ink: "#3b2400"}
 }
 
 // writeFestivalAccent draws a ribbon with the festival name at the top left

@@ -18,7 +18,7 @@ const (
 type ProductImageInput struct {
 	ID       string
 	Title    string
-	Category string // path such as "Apparel > Shoes"; the top level picks colour and motif
+	Category string // path such as "Apparel > Shoes", whose top level picks colour and motif
 	Price    float64
 	Currency string // ISO 4217 code
 }

@@ -18,14 +18,14 @@ const fontStack = `system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue
 	`'Noto Sans SC', 'WenQuanYi Micro Hei', sans-serif`
 
 // svgBuilder accumulates an SVG document in memory. Rendering into a
-// buffer first means a caller's writer sees either the whole image or an
-// error, never half a document.
+// buffer first means a caller's writer receives either the whole image or
+// nothing.
 type svgBuilder struct {
 	strings.Builder
 }
 
 // printf appends formatted markup. Callers pass only numbers and strings
-// they built themselves; input text goes through text instead.
+// they built themselves. Input text goes through text instead.
 func (b *svgBuilder) printf(format string, args ...any) {
 	fmt.Fprintf(b, format, args...)
 }

@@ -277,10 +277,10 @@ func TestBannerBadge(t *testing.T) {
 func TestBannerChineseLabels(t *testing.T) {
 	out := renderBanner(t, BannerInput{
 		OfferID: "welcome", Title: "新人专享", Copy: "首单立享优惠", Code: "HELLO10",
-		Kind: "percentage", Value: 10, Lang: "zh", Festival: "singles_day",
+		Kind: "percentage", Value: 10, Lang: "zh", Festival: "double_12",
 	})
 	_, _, text := parseSVG(t, out)
-	for _, want := range []string{"新人专享", "首单立享优惠", "优惠码 HELLO10", "双十一", "9折"} {
+	for _, want := range []string{"新人专享", "首单立享优惠", "优惠码 HELLO10", "双十二", "9折"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("banner text = %q, want it to contain %q", text, want)
 		}
@@ -291,6 +291,7 @@ func TestBannerFestivalAccent(t *testing.T) {
 	plain := renderBanner(t, BannerInput{Title: "Sale", Kind: "gift", Lang: "en"})
 	festive := renderBanner(t, BannerInput{Title: "Sale", Kind: "gift", Lang: "en", Festival: "black_friday"})
 	custom := renderBanner(t, BannerInput{Title: "Sale", Kind: "gift", Lang: "en", Festival: "Store Birthday"})
+	customID := renderBanner(t, BannerInput{Title: "Sale", Kind: "gift", Lang: "en", Festival: "store_birthday"})
 
 	_, _, text := parseSVG(t, festive)
 	if !strings.Contains(text, "Black Friday") {
@@ -299,6 +300,10 @@ func TestBannerFestivalAccent(t *testing.T) {
 	_, _, text = parseSVG(t, custom)
 	if !strings.Contains(text, "Store Birthday") {
 		t.Errorf("banner text = %q, want an unknown festival shown as given", text)
+	}
+	_, _, text = parseSVG(t, customID)
+	if !strings.Contains(text, "Store Birthday") {
+		t.Errorf("banner text = %q, want the id store_birthday shown as Store Birthday", text)
 	}
 	if strings.Count(festive, "<path") <= strings.Count(plain, "<path") {
 		t.Error("festival banner draws no more shapes than the plain one, want sparkles")

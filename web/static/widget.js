@@ -3,11 +3,12 @@
  *
  *   <script src="https://concierge.example/widget.js" data-lang="auto"></script>
  *
- * Options are data-* attributes on that tag or fields of Concierge.init():
- * server (default: this script's origin), lang (zh, en or auto), color,
- * position (right or left), greeting, page-kind, product-id, cart-value,
- * debug (record frames in window.__conciergeSent and __conciergeReceived),
- * and manual (wait for Concierge.init() instead of starting at once).
+ * Options are data-* attributes on that tag or fields of Concierge.init().
+ * They are server (default: this script's origin), lang (zh, en or auto),
+ * color, position (right or left), greeting, page-kind, product-id and
+ * cart-value. With debug, every frame is recorded in window.__conciergeSent
+ * and window.__conciergeReceived. With manual, the widget waits for
+ * Concierge.init() instead of starting at once. docs/widget.md has details.
  *
  * The widget speaks WebSocket protocol v1 on /ws (see docs/protocol.md). It
  * lives in a shadow root so it neither inherits nor leaks page styles, and
@@ -358,7 +359,7 @@
     '.head button[aria-pressed=true]{background:rgba(255,255,255,.28)}',
     '.offline{padding:8px 14px;font-size:13px;background:#fff4e0;color:#5c3b00;border-bottom:1px solid #f3dfb8}',
     '.log{flex:1;overflow-y:auto;padding:16px 14px 8px;display:flex;flex-direction:column;gap:10px;scroll-behavior:smooth;overscroll-behavior:contain}',
-    '.row{display:flex;gap:8px;align-items:flex-end;max-width:100%}',
+    '.row{display:flex;gap:8px;align-items:flex-start;max-width:100%}',
     '.row.user{justify-content:flex-end}',
     '.row .avatar{width:28px;height:28px;font-size:12px;background:#e7ecf5;color:#33415c}',
     '.row.agent .avatar{background:var(--agent);color:#fff}',
@@ -382,14 +383,14 @@
     '.card{flex:none;width:150px;border:1px solid var(--line);border-radius:14px;overflow:hidden;background:#fff;scroll-snap-align:start}',
     '.card a{display:flex;flex-direction:column;color:inherit;text-decoration:none;height:100%}',
     '.card a:hover .card-title{text-decoration:underline}',
-    '.card img{display:block;width:100%;aspect-ratio:1;object-fit:cover;background:#f1f3f7}',
+    '.card img{display:block;width:100%;height:auto;aspect-ratio:1;object-fit:cover;background:#f1f3f7}',
     '.card-body{padding:8px 10px 10px;display:flex;flex-direction:column;gap:3px}',
     '.card-title{font-size:13.5px;font-weight:600;line-height:1.3;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}',
     '.price{font-size:14px;font-weight:700}.price s{font-weight:400;color:var(--muted);margin-left:5px;font-size:12.5px}',
     '.price .sale{color:#b42318}',
     '.stock{font-size:12px;color:#b42318}',
     '.offer{border:1px dashed #d0a43a;background:#fffaf0;border-radius:14px;overflow:hidden;cursor:pointer}',
-    '.offer img{display:block;width:100%;aspect-ratio:3;object-fit:cover}',
+    '.offer img{display:block;width:100%;height:auto;aspect-ratio:3;object-fit:cover}',
     '.offer-body{padding:10px 12px;display:flex;flex-direction:column;gap:6px}',
     '.offer-title{font-weight:700;display:flex;align-items:center;gap:6px}.offer-title .icon{width:16px;height:16px;color:#9a6700}',
     '.offer-copy{margin:0;font-size:13.5px;color:#3d4452}',
@@ -490,7 +491,7 @@
     try {
       return window.localStorage.getItem(this.storagePrefix + key);
     } catch (e) {
-      return null; // storage disabled: the visitor gets a new id each load
+      return null; // without storage, each page load is a new visitor
     }
   };
 
@@ -502,7 +503,7 @@
         window.localStorage.setItem(this.storagePrefix + key, value);
       }
     } catch (e) {
-      // storage full or disabled; the widget keeps working without it
+      // Storage is full or disabled. The widget keeps working without it.
     }
   };
 
@@ -697,18 +698,18 @@
     return row;
   };
 
-  // insertRow places a row by seq: before the first row with a larger seq
-  // or a row still waiting for one, so replayed history keeps its order.
+  // insertRow places a row before the first row with a larger seq, or at
+  // the end, so replayed history keeps its order. Rows without a seq (notes,
+  // streaming replies, messages not yet acknowledged) stay where they are.
   Widget.prototype.insertRow = function (row, seq) {
     var stickToBottom = this.nearBottom();
     var before = null;
     if (seq != null) {
       var children = this.log.children;
       for (var i = 0; i < children.length; i++) {
-        var other = children[i];
-        var otherSeq = other.getAttribute('data-seq');
-        if ((otherSeq && Number(otherSeq) > seq) || other.hasAttribute('data-pending')) {
-          before = other;
+        var otherSeq = children[i].getAttribute('data-seq');
+        if (otherSeq && Number(otherSeq) > seq) {
+          before = children[i];
           break;
         }
       }
@@ -1000,6 +1001,7 @@
       case 'handover': this.onHandover(frame); break;
       case 'typing': this.onTyping(frame); break;
       case 'error': this.onError(frame); break;
+      case 'message.ack': this.onMessageAck(frame); break;
       default: break; // event.ack and frames added in later versions
     }
   };
@@ -1091,6 +1093,22 @@
     }
     this.streamFor(frame.turn_id);
     this.setTyping(null);
+  };
+
+  // onMessageAck numbers a message that staff, not the bot, will answer.
+  Widget.prototype.onMessageAck = function (frame) {
+    var entry = this.findOutbox(frame.in_reply_to);
+    if (!entry || typeof frame.seq !== 'number') {
+      this.noteSeq(frame.seq);
+      return;
+    }
+    if (this.nodesBySeq.has(frame.seq)) {
+      entry.row.remove();
+    } else {
+      this.setSeq(entry.row, frame.seq);
+    }
+    this.setRowState(entry.row, null);
+    this.outbox.splice(this.outbox.indexOf(entry), 1);
   };
 
   Widget.prototype.streamFor = function (turnID) {
@@ -1228,6 +1246,7 @@
   Widget.prototype.onHandover = function (frame) {
     if (frame.state === 'agent') {
       this.handedOver = true;
+      this.forgetDelivered();
       this.agentName = frame.agent || this.agentName;
       this.note(this.t('agentJoined', {agent: this.agentName}));
     } else if (frame.state === 'bot') {
@@ -1471,12 +1490,26 @@
   };
 
   Widget.prototype.transmit = function (entry) {
-    if (this.ready && this.sendNow({type: 'message', id: entry.id, text: entry.text})) {
-      this.setRowState(entry.row, null);
-      this.setTyping(this.handedOver ? this.agentName : this.t('assistant'), PENDING_TIMEOUT_MS);
-    } else {
+    if (!this.ready || !this.sendNow({type: 'message', id: entry.id, text: entry.text})) {
       this.setRowState(entry.row, 'queued');
+      return;
     }
+    entry.sent = true;
+    this.setRowState(entry.row, null);
+    if (this.handedOver) {
+      this.forgetDelivered();
+      return;
+    }
+    this.setTyping(this.t('assistant'), PENDING_TIMEOUT_MS);
+  };
+
+  // forgetDelivered drops sent messages that will get no reply.end because a
+  // staff member has the conversation. The server stores them for the staff
+  // member, so resending them after a reconnect would only repeat them.
+  // NOTE: protocol v1 sends no frame with their seq, so their rows keep no
+  // seq until the next page load repaints the history.
+  Widget.prototype.forgetDelivered = function () {
+    this.outbox = this.outbox.filter(function (entry) { return !entry.sent || entry.turnId; });
   };
 
   // flushOutbox resends, with their original ids, the messages whose reply

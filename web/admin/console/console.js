@@ -1,0 +1,405 @@
+// Concierge staff console. Every value from the server is rendered with
+// textContent or as an attribute value, never parsed as HTML, because
+// shoppers write the conversation text.
+"use strict";
+
+const TOKEN_KEY = "concierge.admin.token";
+const AGENT_KEY = "concierge.admin.agent";
+
+const state = { cursor: "", pageCursors: [], current: "", stream: null };
+
+function $(id) { return document.getElementById(id); }
+
+// el builds an element; children that are strings become text nodes.
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (key === "className") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(typeof child === "string" || typeof child === "number" ? String(child) : child);
+  }
+  return node;
+}
+
+function clear(node) { node.replaceChildren(); }
+
+function status(text, isError) {
+  const node = $("status");
+  node.textContent = text || "";
+  node.className = isError ? "error" : "";
+}
+
+function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
+
+function agentName() { return $("agent-name").value.trim(); }
+
+function formatTime(t) {
+  if (!t || t.startsWith("0001-")) return "";
+  return new Date(t).toLocaleString();
+}
+
+// api calls the admin API with the staff token and returns the decoded
+// JSON body; it throws an Error with the server's message on failure.
+async function api(method, path, body) {
+  const init = { method, headers: { "Authorization": "Bearer " + token() } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const resp = await fetch(path, init);
+  if (resp.status === 401) {
+    signOut("The token was rejected. Sign in again.");
+    throw new Error("unauthorized");
+  }
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new Error(data.error || ("request failed with status " + resp.status));
+  return data;
+}
+
+// ---- sign in ----
+
+function showApp(signedIn) {
+  $("login").hidden = signedIn;
+  $("tabs").hidden = !signedIn;
+  if (signedIn) showTab("conversations");
+  else for (const s of document.querySelectorAll(".tab, #transcript")) s.hidden = true;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  $("token").value = "";
+  try {
+    await api("GET", "/api/admin/conversations?limit=1");
+    $("login-error").textContent = "";
+    showApp(true);
+    loadList("");
+  } catch (err) {
+    $("login-error").textContent = err.message === "unauthorized" ? "That token is not valid." : err.message;
+  }
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  stopStream();
+  showApp(false);
+  $("login-error").textContent = typeof message === "string" ? message : "";
+}
+
+// ---- tabs ----
+
+function showTab(name) {
+  for (const s of document.querySelectorAll(".tab")) s.hidden = s.id !== name;
+  $("transcript").hidden = true;
+  for (const b of document.querySelectorAll("#tabs [data-tab]")) {
+    b.classList.toggle("active", b.dataset.tab === name);
+  }
+  if (name === "live") { loadLive(); startStream(); }
+}
+
+// ---- conversation list ----
+
+function filterParams() {
+  const params = new URLSearchParams();
+  for (const input of $("filters").elements) {
+    if (!input.name || !input.value) continue;
+    params.set(input.name, input.value);
+  }
+  return params;
+}
+
+async function loadList(cursor) {
+  const params = filterParams();
+  params.set("limit", "50");
+  if (cursor) params.set("cursor", cursor);
+  try {
+    const data = await api("GET", "/api/admin/conversations?" + params);
+    renderList(data.conversations);
+    state.cursor = data.next_cursor;
+    $("next-page").disabled = !data.next_cursor;
+    $("list-status").textContent = data.conversations.length + " conversations";
+    status("");
+  } catch (err) {
+    status(err.message, true);
+  }
+}
+
+function renderList(rows) {
+  const body = $("list").tBodies[0];
+  clear(body);
+  for (const c of rows) {
+    body.append(el("tr", { onclick: () => openTranscript(c.user_id) },
+      el("td", {}, formatTime(c.updated)),
+      el("td", {}, c.user_id),
+      el("td", {}, c.messages),
+      el("td", { className: "text" }, c.last_text),
+      el("td", {}, c.scenario_labels.join(", ")),
+      el("td", {}, c.intents.join(", ")),
+      el("td", {}, c.emotions.join(", ")),
+      el("td", {}, c.offers.join(", ")),
+      el("td", {}, c.handed_over ? "staff" : "")));
+  }
+}
+
+// ---- transcript ----
+
+async function openTranscript(userID) {
+  try {
+    const data = await api("GET", "/api/admin/conversations/" + encodeURIComponent(userID));
+    state.current = userID;
+    for (const s of document.querySelectorAll(".tab")) s.hidden = true;
+    $("transcript").hidden = false;
+    renderTranscript(data);
+    status("");
+  } catch (err) {
+    status(err.message, true);
+  }
+}
+
+function renderTranscript(data) {
+  const p = data.profile;
+  $("transcript-title").textContent = "Conversation of " + data.user_id;
+  const profile = $("profile");
+  clear(profile);
+  const facts = [
+    ["Conversation", data.conversation_id], ["First seen", formatTime(p.first_seen)],
+    ["Last seen", formatTime(p.last_seen)], ["Visits", p.visits], ["Turns", p.turns],
+    ["Locale", p.locale || ""], ["Country", p.country || ""], ["Segment", p.segment || ""],
+    ["Purchases", p.purchases || 0], ["Revenue", p.revenue || 0],
+    ["Owner", p.handed_over ? "staff since " + formatTime(p.handed_over_at) : "bot"],
+  ];
+  for (const [term, value] of facts) profile.append(el("dt", {}, term), el("dd", {}, String(value)));
+
+  const list = $("messages");
+  clear(list);
+  for (const m of data.messages) list.append(renderMessage(m));
+
+  const events = $("events");
+  clear(events);
+  for (const e of data.events) {
+    const parts = [formatTime(e.time), e.type, e.product_id, e.offer_id, e.value ? "value " + e.value : "",
+      e.rating ? "rating " + e.rating : ""].filter(Boolean);
+    events.append(el("li", {}, parts.join(" · ")));
+  }
+}
+
+function renderMessage(m) {
+  const thumbs = m.feedback > 0 ? " 👍" : m.feedback < 0 ? " 👎" : "";
+  const item = el("li", { className: m.role },
+    el("div", { className: "meta" }, "#" + m.seq + " · " + m.role + " · " + formatTime(m.time) + thumbs),
+    el("div", { className: "body" }, m.text));
+  if (m.turn) item.append(renderDecision(m.turn));
+  for (const a of m.annotations) {
+    item.append(el("div", { className: "annotation" },
+      [a.label, a.note].filter(Boolean).join(": ") + " — " + (a.author || "staff") + ", " + formatTime(a.time)));
+  }
+  item.append(annotationForm(m.seq));
+  return item;
+}
+
+function renderDecision(t) {
+  const rows = [
+    ["Scenario", t.scenario_label], ["Intent", t.intent], ["Emotion", t.emotion],
+    ["Segment", t.segment], ["Variant", t.variant], ["Offer", t.offer_id],
+    ["Model", t.fallback ? "offline fallback (" + (t.fallback_reason || "unknown") + ")" : [t.provider, t.model].filter(Boolean).join(" / ")],
+    ["Tokens", (t.tokens_in || 0) + " in, " + (t.tokens_out || 0) + " out"],
+    ["Latency", "first token " + (t.first_token_ms || 0) + " ms, total " + (t.total_ms || 0) + " ms"],
+  ];
+  const table = el("table", {});
+  for (const [k, v] of rows) table.append(el("tr", {}, el("th", {}, k), el("td", {}, v || "")));
+  for (const p of t.products || []) {
+    table.append(el("tr", {}, el("th", {}, "Product"), el("td", {}, p.id + " (score " + p.score.toFixed(3) + ")")));
+  }
+  const details = t.details || {};
+  if (details.scenario && details.scenario.reasons) {
+    table.append(el("tr", {}, el("th", {}, "Reasons"), el("td", {}, details.scenario.reasons.join("; "))));
+  }
+  if (details.offer_reason) {
+    table.append(el("tr", {}, el("th", {}, "Why this offer"), el("td", {}, details.offer_reason)));
+  }
+  return el("details", {}, el("summary", {}, "Decision " + t.turn_id), table,
+    el("pre", {}, JSON.stringify(details, null, 2)));
+}
+
+function annotationForm(seq) {
+  const label = el("input", { placeholder: "label", maxlength: "64" });
+  const note = el("input", { placeholder: "note", maxlength: "2000" });
+  const form = el("form", { className: "annotate-form" }, label, " ", note, " ", el("button", { type: "submit" }, "Annotate"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("POST", "/api/admin/conversations/" + encodeURIComponent(state.current) + "/annotations",
+        { seq, label: label.value, note: note.value, author: agentName() });
+      openTranscript(state.current);
+    } catch (err) {
+      status(err.message, true);
+    }
+  });
+  return form;
+}
+
+function requireAgent() {
+  if (agentName()) return true;
+  status("Enter your name at the top first: shoppers see it.", true);
+  $("agent-name").focus();
+  return false;
+}
+
+async function conversationAction(action, body) {
+  try {
+    const data = await api("POST", "/api/admin/conversations/" + encodeURIComponent(state.current) + "/" + action, body);
+    status(action + " done; " + data.connections + " open connection(s) notified");
+    openTranscript(state.current);
+  } catch (err) {
+    status(err.message, true);
+  }
+}
+
+async function sendAgentMessage(event) {
+  event.preventDefault();
+  const text = $("agent-text").value.trim();
+  if (!text || !requireAgent()) return;
+  await conversationAction("messages", { agent: agentName(), text });
+  $("agent-text").value = "";
+}
+
+async function eraseUser() {
+  if (!confirm("Erase every stored message, event and profile of " + state.current + "? This cannot be undone.")) return;
+  try {
+    await api("DELETE", "/api/admin/users/" + encodeURIComponent(state.current));
+    status("Erased " + state.current);
+    showTab("conversations");
+    loadList("");
+  } catch (err) {
+    status(err.message, true);
+  }
+}
+
+// ---- live view ----
+
+async function loadLive() {
+  try {
+    const data = await api("GET", "/api/admin/live");
+    const body = $("live-list").tBodies[0];
+    clear(body);
+    for (const c of data.conversations) {
+      body.append(el("tr", { onclick: () => openTranscript(c.user_id) },
+        el("td", {}, c.user_id), el("td", {}, c.connected ? "yes" : "no"),
+        el("td", {}, c.handed_over ? "staff" : "bot"),
+        el("td", {}, formatTime(c.updated || c.last_seen)), el("td", { className: "text" }, c.last_text || "")));
+    }
+  } catch (err) {
+    status(err.message, true);
+  }
+}
+
+function stopStream() {
+  if (state.stream) state.stream.abort();
+  state.stream = null;
+}
+
+// startStream reads the Server-Sent Events of /api/admin/events with fetch,
+// because EventSource cannot send the Authorization header.
+async function startStream() {
+  if (state.stream) return;
+  const controller = new AbortController();
+  state.stream = controller;
+  $("live-status").textContent = "connecting…";
+  try {
+    const resp = await fetch("/api/admin/events", { headers: { "Authorization": "Bearer " + token() }, signal: controller.signal });
+    if (!resp.ok) throw new Error("event stream failed with status " + resp.status);
+    $("live-status").textContent = "receiving new messages";
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        handleEvent(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+    }
+    $("live-status").textContent = "stream ended; press Refresh";
+  } catch (err) {
+    if (!controller.signal.aborted) $("live-status").textContent = err.message;
+  }
+  if (state.stream === controller) state.stream = null;
+}
+
+function handleEvent(block) {
+  const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+  if (!data) return;
+  const ev = JSON.parse(data);
+  let line;
+  if (ev.type === "message") line = ev.user_id + " · " + ev.role + (ev.agent ? " " + ev.agent : "") + " #" + ev.seq + ": " + ev.text;
+  else if (ev.type === "handover") line = ev.user_id + " · now answered by " + (ev.state === "agent" ? "staff " + (ev.agent || "") : "the bot");
+  else line = ev.user_id + " · " + ev.type;
+  const feed = $("feed");
+  feed.prepend(el("li", { onclick: () => openTranscript(ev.user_id) }, formatTime(ev.time) + " " + line));
+  while (feed.children.length > 200) feed.lastChild.remove();
+  if (ev.user_id === state.current && !$("transcript").hidden) openTranscript(state.current);
+}
+
+// ---- export and catalog ----
+
+async function exportAs(format) {
+  const params = filterParams();
+  params.set("format", format);
+  $("export-status").textContent = "exporting…";
+  try {
+    const resp = await fetch("/api/admin/export?" + params, { headers: { "Authorization": "Bearer " + token() } });
+    if (!resp.ok) throw new Error((await resp.json().catch(() => ({}))).error || "export failed");
+    const blob = await resp.blob();
+    const link = el("a", { href: URL.createObjectURL(blob), download: "conversations." + format });
+    link.click();
+    URL.revokeObjectURL(link.href);
+    $("export-status").textContent = "done";
+  } catch (err) {
+    $("export-status").textContent = err.message;
+  }
+}
+
+async function uploadCatalog(event) {
+  event.preventDefault();
+  const file = $("catalog-file").files[0];
+  if (!file) return;
+  const params = new URLSearchParams({ name: file.name, prune: String($("catalog-prune").checked) });
+  if ($("catalog-format").value) params.set("format", $("catalog-format").value);
+  $("catalog-result").textContent = "uploading…";
+  try {
+    const resp = await fetch("/api/admin/catalog?" + params, { method: "POST", body: file, headers: { "Authorization": "Bearer " + token() } });
+    const data = await resp.json().catch(() => ({}));
+    $("catalog-result").textContent = resp.ok ? JSON.stringify(data, null, 2) : (data.error || "upload failed");
+  } catch (err) {
+    $("catalog-result").textContent = err.message;
+  }
+}
+
+// ---- wiring ----
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => signOut(""));
+  $("agent-name").value = localStorage.getItem(AGENT_KEY) || "";
+  $("agent-name").addEventListener("change", () => localStorage.setItem(AGENT_KEY, agentName()));
+  for (const b of document.querySelectorAll("#tabs [data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadList(""); });
+  $("first-page").addEventListener("click", () => loadList(""));
+  $("next-page").addEventListener("click", () => loadList(state.cursor));
+  $("transcript-close").addEventListener("click", () => showTab("conversations"));
+  $("takeover").addEventListener("click", () => { if (requireAgent()) conversationAction("takeover", { agent: agentName() }); });
+  $("handback").addEventListener("click", () => conversationAction("handback"));
+  $("erase").addEventListener("click", eraseUser);
+  $("agent-form").addEventListener("submit", sendAgentMessage);
+  $("live-refresh").addEventListener("click", () => { loadLive(); startStream(); });
+  $("export-jsonl").addEventListener("click", () => exportAs("jsonl"));
+  $("export-csv").addEventListener("click", () => exportAs("csv"));
+  $("catalog-form").addEventListener("submit", uploadCatalog);
+  if (token()) { showApp(true); loadList(""); } else showApp(false);
+});
