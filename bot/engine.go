@@ -186,10 +186,13 @@ func (e *Engine) Event(ctx context.Context, s Session, ev memory.Event) error {
 	if err := e.opts.Memory.AppendEvent(ctx, s.UserID, ev); err != nil {
 		return fmt.Errorf("event %s: %w", ev.Type, err)
 	}
-	if _, err := e.opts.Memory.UpdateProfile(ctx, s.UserID, func(p *memory.Profile) error {
+	_, err := e.opts.Memory.UpdateProfile(ctx, s.UserID, func(p *memory.Profile) error {
 		applyEvent(p, ev)
 		return nil
-	}); err != nil {
+	})
+	// A user erased while connected has no profile. The event is stored
+	// already, so an error here would make the client store it again.
+	if err != nil && !errors.Is(err, memory.ErrNotFound) {
 		return fmt.Errorf("event %s: %w", ev.Type, err)
 	}
 	return e.rewardOffer(ctx, s.UserID, ev)

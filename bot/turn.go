@@ -52,6 +52,10 @@ type Reply struct {
 	// HandedOver reports that a staff member owns the conversation: the
 	// message was stored and the bot did not answer.
 	HandedOver bool
+	// Handover is "requested" when this reply handed the conversation to
+	// staff because the shopper asked for a person, "bot" when an expired
+	// handover came back to the bot on this turn, and empty otherwise.
+	Handover string
 	Stats      TurnStats
 }
 
@@ -99,6 +103,7 @@ func (e *Engine) Turn(ctx context.Context, s Session, in Incoming, sink Sink) (R
 	if err != nil && !errors.Is(err, memory.ErrNotFound) {
 		return Reply{}, fmt.Errorf("turn: load profile: %w", err)
 	}
+	released := false
 	if profile.HandedOver {
 		if !e.handoverExpired(profile, start) {
 			return Reply{InReplyTo: in.ClientID, UserSeq: userMsg.Seq, HandedOver: true,
@@ -107,6 +112,7 @@ func (e *Engine) Turn(ctx context.Context, s Session, in Incoming, sink Sink) (R
 		if profile, err = e.releaseHandover(ctx, s.UserID); err != nil {
 			return Reply{}, fmt.Errorf("turn: %w", err)
 		}
+		released = true
 	}
 
 	t := &turn{e: e, s: s, in: in, userMsg: userMsg, profile: profile, lang: lang, start: start}
@@ -117,7 +123,15 @@ func (e *Engine) Turn(ctx context.Context, s Session, in Incoming, sink Sink) (R
 		return Reply{}, err
 	}
 	t.generate(ctx, sink)
-	return t.finish(ctx)
+	reply, err := t.finish(ctx)
+	switch {
+	case err != nil:
+	case t.wantsHuman():
+		reply.Handover = "requested"
+	case released:
+		reply.Handover = "bot"
+	}
+	return reply, err
 }
 
 // turn holds the state of one Turn call as it moves through the pipeline.
@@ -430,8 +444,9 @@ var emotionValence = map[string]float64{
 	"positive": 1, "neutral": 0, "negative": -0.6, "anxious": -0.5, "angry": -1,
 }
 
+// updateProfile leaves p.Turns alone: AppendReply counts the turn in the
+// same transaction that stores the reply.
 func (t *turn) updateProfile(p *memory.Profile) error {
-	p.Turns++
 	if t.wantsHuman() {
 		// The reply tells the shopper a staff member will join, so the bot
 		// stays quiet from now on until staff hand back or the timeout ends.

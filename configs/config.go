@@ -342,6 +342,9 @@ func (c Config) Validate() error {
 	if c.LLM.MaxRetries < 0 {
 		bad("llm.max_retries", "must not be negative")
 	}
+	if n := len(c.Admin.Token); n > 0 && n < 16 {
+		bad("admin.token", "is %d characters; use at least 16 random characters, or leave it empty to generate one", n)
+	}
 	if c.Memory.RetentionDays < 0 {
 		bad("memory.retention_days", "must not be negative; 0 keeps transcripts forever")
 	}

@@ -21,7 +21,9 @@ var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9
 // separators), payment card numbers that pass the Luhn check and Chinese
 // resident id numbers with a valid check digit. Full-width digits count as
 // digits. Amounts next to a currency sign or unit (¥13800138000, 1380元)
-// are prices, not phone numbers, and stay.
+// are prices, not phone numbers, and stay, and so do numbers glued to a
+// Latin letter on either side (SO13800138000, 13800138000CN), which are
+// order, SKU or tracking codes.
 func MaskPII(text string) string {
 	text = emailRE.ReplaceAllString(text, MaskEmail)
 	runes := []rune(text)
@@ -34,7 +36,7 @@ func MaskPII(text string) string {
 			continue
 		}
 		end, digits, seps := scanNumber(runes, i)
-		if mask := classifyNumber(runes, start, end, digits, seps); mask != "" {
+		if mask := classifyNumber(runes, start, end, digits, seps); mask != "" && !gluedAfter(runes, end) {
 			b.WriteString(mask)
 		} else {
 			b.WriteString(string(runes[start:end]))
@@ -54,11 +56,12 @@ func digitValue(r rune) (byte, bool) {
 	return 0, false
 }
 
-// startsNumber reports whether a number starts at i: a digit or a + before
-// a digit, not glued to a preceding letter or digit (SKU12345, v2).
+// startsNumber reports whether a number starts at i: a digit, or a + or an
+// opening bracket before a digit, not glued to a preceding letter or digit
+// (SKU12345, v2).
 func startsNumber(runes []rune, i int) bool {
 	r := runes[i]
-	if r == '+' || r == '＋' {
+	if r == '+' || r == '＋' || r == '(' || r == '（' {
 		if i+1 >= len(runes) {
 			return false
 		}
@@ -76,11 +79,12 @@ func startsNumber(runes []rune, i int) bool {
 	return true
 }
 
-// scanNumber reads digits with single spaces, hyphens or brackets between
-// them, plus a trailing X for id numbers, and returns the end, the digits
-// (X included) and the number of separators.
+// scanNumber reads digits with separators between them, plus a trailing X
+// for id numbers, and returns the end, the digits (X included) and the
+// number of separators. A separator is a space, a hyphen or a bracket, or
+// two of them when one is a bracket, as in "+1 (415) 555-2671".
 func scanNumber(runes []rune, i int) (end int, digits []byte, seps int) {
-	if runes[i] == '+' || runes[i] == '＋' {
+	if r := runes[i]; r == '+' || r == '＋' || r == '(' || r == '（' {
 		i++
 	}
 	for i < len(runes) {
@@ -94,20 +98,55 @@ func scanNumber(runes []rune, i int) (end int, digits []byte, seps int) {
 			i++
 			break
 		}
-		if isSeparator(runes[i]) && i+1 < len(runes) {
-			if _, ok := digitValue(runes[i+1]); ok {
-				seps++
-				i++
-				continue
-			}
+		if n := separatorLen(runes, i); n > 0 {
+			seps++
+			i += n
+			continue
 		}
 		break
 	}
 	return i, digits, seps
 }
 
+// separatorLen returns the length of the separator at i when a digit
+// follows it, or 0.
+func separatorLen(runes []rune, i int) int {
+	followedByDigit := func(j int) bool {
+		if j >= len(runes) {
+			return false
+		}
+		_, ok := digitValue(runes[j])
+		return ok
+	}
+	if !isSeparator(runes[i]) && !isBracket(runes[i]) {
+		return 0
+	}
+	if followedByDigit(i + 1) {
+		return 1
+	}
+	if i+1 < len(runes) && (isBracket(runes[i]) || isBracket(runes[i+1])) &&
+		(isSeparator(runes[i+1]) || isBracket(runes[i+1])) && followedByDigit(i+2) {
+		return 2
+	}
+	return 0
+}
+
 func isSeparator(r rune) bool {
 	return r == ' ' || r == '-' || r == '‐' || r == '－'
+}
+
+func isBracket(r rune) bool {
+	return r == '(' || r == ')' || r == '（' || r == '）'
+}
+
+// gluedAfter reports whether a Latin letter follows the number at end, as in
+// tracking codes such as 13800138000CN; such numbers stay.
+func gluedAfter(runes []rune, end int) bool {
+	if end >= len(runes) {
+		return false
+	}
+	r := runes[end]
+	return r < 0x2E80 && unicode.IsLetter(r)
 }
 
 var currencyBefore = "$¥￥€£₹"

@@ -1,8 +1,11 @@
 package retrieval
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -76,44 +79,179 @@ func BenchmarkSearch(b *testing.B) {
 				took = append(took, time.Since(start))
 				i++
 			}
-			slices.Sort(took)
-			b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+			reportLatency(b, took)
 		})
 	}
 }
 
-// BenchmarkOpen measures loading a persisted index and reports the heap
-// bytes the loaded index keeps per product.
-func BenchmarkOpen(b *testing.B) {
+// reportLatency reports the median, 99th percentile and maximum of took.
+func reportLatency(b *testing.B, took []time.Duration) {
+	b.Helper()
+	if len(took) == 0 {
+		return
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
+	b.ReportMetric(float64(took[len(took)-1].Microseconds()), "max-µs")
+}
+
+// BenchmarkSearchDuringUpsert runs searches while another goroutine keeps
+// upserting five changed products into a persisted index, and reports the
+// search latencies and how long each upsert took. A search must never wait
+// for a write; its maximum shows the cost of sharing the CPU and the
+// garbage collector with one.
+func BenchmarkSearchDuringUpsert(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
-			dir := b.TempDir()
-			ix, err := Open(b.Context(), dir, Options{})
+			catalog := syntheticCatalog(n)
+			ix, err := Open(b.Context(), b.TempDir(), Options{})
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := ix.Upsert(b.Context(), syntheticCatalog(n)); err != nil {
+			if err := ix.Upsert(b.Context(), catalog); err != nil {
 				b.Fatal(err)
 			}
-			ix.Close()
-			var before, after runtime.MemStats
 			runtime.GC()
-			runtime.ReadMemStats(&before)
+
+			stop := make(chan struct{})
+			done := make(chan []time.Duration)
+			go func() {
+				var writes []time.Duration
+				defer func() { done <- writes }()
+				for round := 0; ; round++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					changed := make([]Product, 5)
+					for k := range changed {
+						changed[k] = catalog[(round*5+k)%n]
+						changed[k].Title += fmt.Sprintf(" v%d", round)
+					}
+					start := time.Now()
+					if err := ix.Upsert(context.Background(), changed); err != nil {
+						b.Error(err)
+						return
+					}
+					writes = append(writes, time.Since(start))
+				}
+			}()
+
 			b.ReportAllocs()
-			var loaded *Index
+			var took []time.Duration
+			i := 0
 			for b.Loop() {
-				loaded, err = Open(b.Context(), dir, Options{})
+				start := time.Now()
+				if _, err := ix.Search(b.Context(), Query{Text: benchQueries[i%len(benchQueries)], Limit: 10}); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+				i++
+			}
+			close(stop)
+			writes := <-done
+			reportLatency(b, took)
+			if len(writes) > 0 {
+				slices.Sort(writes)
+				b.ReportMetric(float64(writes[len(writes)/2].Milliseconds()), "upsert-p50-ms")
+			}
+			b.ReportMetric(float64(len(writes)), "upserts")
+		})
+	}
+}
+
+// BenchmarkOpen measures loading a persisted index with the local embedder
+// and reports the heap bytes the loaded index keeps and the file bytes, per
+// product. B/op is everything Open allocates, garbage included.
+func BenchmarkOpen(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
+			benchmarkOpen(b, n, nil)
+		})
+	}
+}
+
+// BenchmarkOpenDense is BenchmarkOpen with 512-dimensional dense vectors,
+// the shape of a small langchaingo embedding model's output.
+func BenchmarkOpenDense(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
+			benchmarkOpen(b, n, foldedEmbedder{})
+		})
+	}
+}
+
+func benchmarkOpen(b *testing.B, n int, emb Embedder) {
+	dir := b.TempDir()
+	ix, err := Open(b.Context(), dir, Options{Embedder: emb})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ix.Upsert(b.Context(), syntheticCatalog(n)); err != nil {
+		b.Fatal(err)
+	}
+	ix.Close()
+	info, err := os.Stat(filepath.Join(dir, snapshotFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix = nil
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	var loaded *Index
+	for b.Loop() {
+		loaded = nil
+		loaded, err = Open(b.Context(), dir, Options{Embedder: emb})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if loaded.Len() != n {
+		b.Fatalf("loaded %d products, want %d", loaded.Len(), n)
+	}
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "heap-bytes/product")
+	b.ReportMetric(float64(info.Size())/float64(n), "file-bytes/product")
+	runtime.KeepAlive(loaded)
+}
+
+// BenchmarkLoadChromemExport reads the same 512-dimensional catalog from the
+// chromem-go export that earlier versions wrote, for comparison with
+// BenchmarkOpenDense.
+func BenchmarkLoadChromemExport(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			products := syntheticCatalog(n)
+			slices.SortFunc(products, func(x, y Product) int { return strings.Compare(x.ID, y.ID) })
+			texts := make([]string, n)
+			for i := range products {
+				texts[i] = embeddingText(&products[i])
+			}
+			rows, err := foldedEmbedder{}.Embed(b.Context(), texts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := writeLegacySnapshot(dir, "folded-512", products, rows); err != nil {
+				b.Fatal(err)
+			}
+			products, rows = nil, nil
+			runtime.GC()
+			b.ReportAllocs()
+			for b.Loop() {
+				snap, err := loadLegacySnapshot(dir)
 				if err != nil {
 					b.Fatal(err)
 				}
+				if len(snap.products) != n {
+					b.Fatalf("loaded %d products, want %d", len(snap.products), n)
+				}
 			}
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			if loaded.Len() != n {
-				b.Fatalf("loaded %d products, want %d", loaded.Len(), n)
-			}
-			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heap-bytes/product")
-			runtime.KeepAlive(loaded)
 		})
 	}
 }

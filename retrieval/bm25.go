@@ -43,7 +43,7 @@ type weightedField struct {
 	weight float32
 }
 
-func productFields(p *Product) []weightedField {
+func productFields(p *Product, uniform bool) []weightedField {
 	fields := []weightedField{
 		{p.Title, weightTitle},
 		{p.Brand, weightBrand},
@@ -56,6 +56,11 @@ func productFields(p *Product) []weightedField {
 		fields = append(fields,
 			weightedField{lt.Title, weightTitle},
 			weightedField{truncateRunes(lt.Description, maxDescriptionRunes), weightDescription})
+	}
+	if uniform {
+		for i := range fields {
+			fields[i].weight = 1
+		}
 	}
 	return fields
 }
@@ -74,7 +79,7 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-func buildKeywordIndex(products []Product) *keywordIndex {
+func buildKeywordIndex(products []Product, cfg *searchConfig) *keywordIndex {
 	ix := &keywordIndex{
 		postings: make(map[string][]posting),
 		norm:     make([]float32, len(products)),
@@ -86,8 +91,8 @@ func buildKeywordIndex(products []Product) *keywordIndex {
 	for i := range products {
 		clear(tf)
 		var dl float32
-		for _, f := range productFields(&products[i]) {
-			toks = keywordTokens(f.text, true, toks[:0])
+		for _, f := range productFields(&products[i], cfg.noFieldWeights) {
+			toks = cfg.keywordTokens(f.text, true, toks[:0])
 			for _, t := range toks {
 				tf[t] += f.weight
 			}

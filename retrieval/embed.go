@@ -21,29 +21,38 @@ type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
-// localDim is the vector dimension of the local embedder.
-const localDim = 512
+// localDim is the vector dimension of the local embedder: 2^16 hashed
+// buckets, enough that two features of one product rarely share a bucket.
+const localDim = 1 << 16
 
 // Feature weights of the local embedder. Whole words count most; character
-// trigrams let misspellings and word forms still overlap.
+// n-grams let misspellings, word forms and split or joined compounds
+// ("deckover", "deck over") still overlap.
 const (
 	weightWord    = 1.0
 	weightBigram  = 0.7
-	weightTrigram = 0.35
+	weightTrigram = 0.6
 	weightCJKUni  = 0.5
 	weightCJKBi   = 1.0
 )
 
 type localEmbedder struct{ dim int }
 
-// NewLocalEmbedder returns the built-in embedder. It hashes lowercased word
-// unigrams and bigrams, character trigrams of words, and CJK character
-// unigrams and bigrams into 512 signed buckets, weights each feature by
-// 1+ln(tf), and L2-normalizes the result. It needs no network, is
-// deterministic, and is safe for concurrent use.
+// NewLocalEmbedder returns the built-in embedder. It hashes lowercased,
+// plural-stemmed word unigrams and bigrams, character trigrams of words,
+// and CJK character unigrams and bigrams into 65,536 signed buckets, and
+// weights each feature by 1+ln(tf). It needs no network, is deterministic,
+// and is safe for concurrent use.
+//
+// An Index does not call Embed for it: the Index takes the sparse features
+// directly and weights each bucket by its inverse document frequency in the
+// catalog (see sparseIndex), which a catalog-independent embedder cannot
+// do. Embed returns the same features as dense, L2-normalized vectors
+// without that weighting, for callers outside the Index; such a vector has
+// 65,536 entries of which a few dozen are non-zero.
 func NewLocalEmbedder() Embedder { return localEmbedder{dim: localDim} }
 
-func (e localEmbedder) Name() string { return "local-hash-v1-" + strconv.Itoa(e.dim) }
+func (e localEmbedder) Name() string { return "local-hash-v2-" + strconv.Itoa(e.dim) }
 
 func (e localEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
 	out := make([][]float32, len(texts))
@@ -51,9 +60,23 @@ func (e localEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, 
 		if i%1024 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("embed texts: %w", ctx.Err())
 		}
-		out[i] = e.embedOne(t)
+		sv := e.embedSparse(t)
+		v := make([]float32, e.dim)
+		for k, d := range sv.idx {
+			v[d] = sv.val[k]
+		}
+		normalize(v)
+		out[i] = v
 	}
 	return out, nil
+}
+
+// sparseEmbedder is implemented by embedders whose vectors are mostly
+// zero. The Index stores and scores such vectors sparsely and weights them
+// by inverse document frequency.
+type sparseEmbedder interface {
+	// embedSparse returns the unnormalized features of text.
+	embedSparse(text string) sparseVector
 }
 
 // Feature kinds, mixed into the hash so that equal strings of different
@@ -67,9 +90,13 @@ const (
 	kindEmpty
 )
 
+// featureCounter counts hashed features, each with its kind's weight.
 type featureCounter struct {
-	counts  map[uint64]float32
-	weights map[uint64]float32
+	counts map[uint64]feature
+}
+
+type feature struct {
+	count, weight float32
 }
 
 func (fc *featureCounter) add(kind byte, weight float32, parts ...string) {
@@ -81,12 +108,12 @@ func (fc *featureCounter) add(kind byte, weight float32, parts ...string) {
 		}
 		h = fnvString(h, p)
 	}
-	fc.counts[h]++
-	fc.weights[h] = weight
+	f := fc.counts[h]
+	fc.counts[h] = feature{count: f.count + 1, weight: weight}
 }
 
-func (e localEmbedder) embedOne(text string) []float32 {
-	fc := featureCounter{counts: make(map[uint64]float32, 64), weights: make(map[uint64]float32, 64)}
+func (e localEmbedder) embedSparse(text string) sparseVector {
+	fc := featureCounter{counts: make(map[uint64]feature, 4*len(text))}
 	prevWord := ""
 	splitRuns(text, func(r textRun) {
 		if r.cjk {
@@ -103,22 +130,22 @@ func (e localEmbedder) embedOne(text string) []float32 {
 		addTrigrams(&fc, r.text)
 	})
 	if len(fc.counts) == 0 {
-		// A text without word characters still gets a unit vector, because
-		// chromem-go divides by the norm and a zero vector would become NaN.
+		// A text without word characters still gets a non-zero vector, so
+		// that it can be normalized.
 		fc.add(kindEmpty, 1)
 	}
 
-	v := make([]float32, e.dim)
-	for h, c := range fc.counts {
-		w := fc.weights[h] * (1 + float32(math.Log(float64(c))))
-		idx := int(h % uint64(e.dim))
+	byBucket := make(map[uint32]float32, len(fc.counts))
+	for h, f := range fc.counts {
+		w := f.weight * (1 + float32(math.Log(float64(f.count))))
+		// The top bit of the hash gives the sign, so that two features
+		// sharing a bucket cancel on average instead of adding up.
 		if h>>63 == 1 {
 			w = -w
 		}
-		v[idx] += w
+		byBucket[uint32(h%uint64(e.dim))] += w
 	}
-	normalize(v)
-	return v
+	return newSparseVector(byBucket)
 }
 
 func addCJKFeatures(fc *featureCounter, run string) {

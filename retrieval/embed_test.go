@@ -17,7 +17,7 @@ func cosine(a, b []float32) float64 {
 
 func TestLocalEmbedder(t *testing.T) {
 	e := NewLocalEmbedder()
-	if e.Name() != "local-hash-v1-512" {
+	if e.Name() != "local-hash-v2-65536" {
 		t.Errorf("Name = %q", e.Name())
 	}
 	texts := []string{"waterproof hiking boots", "Waterproof Hiking Boot", "ceramic coffee mug",
@@ -27,7 +27,7 @@ func TestLocalEmbedder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range vecs {
-		if len(v) != 512 {
+		if len(v) != localDim {
 			t.Fatalf("vector %d has dimension %d", i, len(v))
 		}
 		var norm float64

@@ -56,18 +56,32 @@ func EvalRetrieval(ctx context.Context, products, queries, judgments io.Reader, 
 	if err := ix.Upsert(ctx, catalog); err != nil {
 		return Metrics{}, fmt.Errorf("eval retrieval: %w", err)
 	}
+	m, recallQueries, err := evalQueries(ctx, ix, qs, judged, nil)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("eval retrieval: %w", err)
+	}
+	fmt.Fprintf(out, "products=%d judged_queries=%d queries_with_relevant=%d relevant_at=%.2f gain=relevance-1 unjudged_gain=0\n",
+		len(catalog), m.Queries, recallQueries, relevantAt)
+	fmt.Fprintf(out, "queries=%d recall@%d=%.4f ndcg@%d=%.4f\n", m.Queries, evalK, m.RecallAt, evalK, m.NDCGAt)
+	return m, nil
+}
 
+// evalQueries runs every judged query for which keep returns true (every
+// judged query when keep is nil) and returns the metrics and the number of
+// queries with at least one relevant product.
+func evalQueries(ctx context.Context, ix *Index, qs []evalQuery, judged map[string]map[string]float64,
+	keep func(id string) bool) (Metrics, int, error) {
 	var m Metrics
 	var recallSum, ndcgSum float64
 	recallQueries := 0
 	for _, q := range qs {
 		rels, ok := judged[q.id]
-		if !ok {
+		if !ok || keep != nil && !keep(q.id) {
 			continue
 		}
 		res, err := ix.Search(ctx, Query{Text: q.text, Limit: evalK})
 		if err != nil {
-			return Metrics{}, fmt.Errorf("eval retrieval: query %s: %w", q.id, err)
+			return Metrics{}, 0, fmt.Errorf("query %s: %w", q.id, err)
 		}
 		ids := make([]string, len(res.Hits))
 		for i, h := range res.Hits {
@@ -86,10 +100,14 @@ func EvalRetrieval(ctx context.Context, products, queries, judgments io.Reader, 
 	if recallQueries > 0 {
 		m.RecallAt = recallSum / float64(recallQueries)
 	}
-	fmt.Fprintf(out, "products=%d judged_queries=%d queries_with_relevant=%d relevant_at=%.2f gain=relevance-1 unjudged_gain=0\n",
-		len(catalog), m.Queries, recallQueries, relevantAt)
-	fmt.Fprintf(out, "queries=%d recall@%d=%.4f ndcg@%d=%.4f\n", m.Queries, evalK, m.RecallAt, evalK, m.NDCGAt)
-	return m, nil
+	return m, recallQueries, nil
+}
+
+// isValidationQuery reports whether a query belongs to the validation half
+// used for tuning: those whose ID has an even FNV-1a hash. The other half
+// is held out.
+func isValidationQuery(id string) bool {
+	return fnvString(fnvOffset, id)%2 == 0
 }
 
 func ndcgAt(ids []string, rels map[string]float64, k int) float64 {

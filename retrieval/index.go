@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,6 +29,9 @@ type Options struct {
 	Embedder Embedder
 	// Logger receives load and write events. Nil discards them.
 	Logger *slog.Logger
+
+	// config changes the ranking for evaluation runs; see searchConfig.
+	config searchConfig
 }
 
 // Index is a product catalog with hybrid keyword and vector search,
@@ -38,6 +43,7 @@ type Index struct {
 	dir      string
 	embedder Embedder
 	log      *slog.Logger
+	cfg      *searchConfig
 
 	// writeMu serializes writers and guards closed.
 	writeMu sync.Mutex
@@ -57,8 +63,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	ix := &Index{dir: dir, embedder: opts.Embedder, log: opts.Logger}
-	ix.cur.Store(newState(nil, &vectorMatrix{}))
+	ix := &Index{dir: dir, embedder: opts.Embedder, log: opts.Logger, cfg: &opts.config}
+	ix.cur.Store(newState(nil, vectors{}, ix.cfg))
 	if dir == "" {
 		return ix, nil
 	}
@@ -67,21 +73,57 @@ func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
+	legacy := false
+	if snap == nil {
+		snap, err = loadLegacySnapshot(dir)
+		if err != nil {
+			return nil, fmt.Errorf("open index %s: %w", dir, err)
+		}
+		legacy = snap != nil
+	}
 	if snap == nil {
 		return ix, nil
 	}
-	if snap.embedder == ix.embedder.Name() {
-		ix.cur.Store(newState(snap.products, newVectorMatrix(snap.dim, snap.vectors)))
-		ix.log.Info("index loaded", "dir", dir, "products", len(snap.products), "embedder", snap.embedder)
-		return ix, nil
+	if err := ix.adopt(ctx, snap); err != nil {
+		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-
-	ix.log.Info("embedder changed, re-embedding catalog", "dir", dir,
-		"from", snap.embedder, "to", ix.embedder.Name(), "products", len(snap.products))
-	if err := ix.write(ctx, func(map[string]Product) []Product { return snap.products }); err != nil {
-		return nil, fmt.Errorf("open index %s: re-embed: %w", dir, err)
+	if legacy {
+		if err := ix.migrate(snap); err != nil {
+			return nil, fmt.Errorf("open index %s: %w", dir, err)
+		}
 	}
 	return ix, nil
+}
+
+// adopt makes a loaded snapshot the index's state. When the vectors were
+// made by an embedder of another name or kind, it re-embeds the catalog and
+// saves it.
+func (ix *Index) adopt(ctx context.Context, snap *snapshot) error {
+	if snap.embedder == ix.embedder.Name() && snap.sparse == ix.isSparse() {
+		ix.cur.Store(newState(snap.products, snap.vectors(), ix.cfg))
+		ix.log.Info("index loaded", "dir", ix.dir, "products", len(snap.products), "embedder", snap.embedder)
+		return nil
+	}
+	ix.log.Info("embedder changed, re-embedding catalog", "dir", ix.dir,
+		"from", snap.embedder, "to", ix.embedder.Name(), "products", len(snap.products))
+	if err := ix.write(ctx, func(map[string]Product) []Product { return snap.products }); err != nil {
+		return fmt.Errorf("re-embed: %w", err)
+	}
+	return nil
+}
+
+// migrate replaces a chromem-go export read at Open with the current file
+// format.
+func (ix *Index) migrate(snap *snapshot) error {
+	if err := saveSnapshot(ix.dir, ix.embedder.Name(), ix.cur.Load()); err != nil {
+		return fmt.Errorf("migrate %s: %w", legacySnapshotFile, err)
+	}
+	if err := os.Remove(filepath.Join(ix.dir, legacySnapshotFile)); err != nil {
+		return fmt.Errorf("migrate %s: %w", legacySnapshotFile, err)
+	}
+	ix.log.Info("index file migrated", "dir", ix.dir, "from", legacySnapshotFile, "to", snapshotFile,
+		"products", len(snap.products))
+	return nil
 }
 
 // Upsert adds products or replaces those with the same ID. It returns after
@@ -171,7 +213,7 @@ func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []
 	if err != nil {
 		return err
 	}
-	st := newState(products, vecs)
+	st := newState(products, vecs, ix.cfg)
 	if ix.dir != "" {
 		if err := saveSnapshot(ix.dir, ix.embedder.Name(), st); err != nil {
 			return err
@@ -182,17 +224,78 @@ func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []
 	return nil
 }
 
-// vectorsFor returns the vector matrix for products, reusing the vectors of
-// old products whose embedded text did not change.
-func (ix *Index) vectorsFor(ctx context.Context, old *state, products []Product) (*vectorMatrix, error) {
+// isSparse reports whether the embedder's vectors are stored sparsely.
+func (ix *Index) isSparse() bool {
+	_, ok := ix.embedder.(sparseEmbedder)
+	return ok
+}
+
+// vectorsFor returns the vectors of products, reusing the vectors of old
+// products whose embedded text did not change.
+func (ix *Index) vectorsFor(ctx context.Context, old *state, products []Product) (vectors, error) {
+	if se, ok := ix.embedder.(sparseEmbedder); ok {
+		return ix.sparseVectorsFor(ctx, se, old, products)
+	}
+	return ix.denseVectorsFor(ctx, old, products)
+}
+
+// reusable returns the index in old of a product whose vector can be
+// reused for p.
+func reusable(old *state, p *Product) (int, bool) {
+	j, ok := old.byID[p.ID]
+	if !ok || !sameEmbeddingText(&old.products[j], p) {
+		return 0, false
+	}
+	return j, true
+}
+
+// sameEmbeddingText reports whether a and b have equal embedded fields, so
+// that embeddingText returns the same text for both, without building
+// either text.
+func sameEmbeddingText(a, b *Product) bool {
+	if a.Title != b.Title || a.Brand != b.Brand || a.Category != b.Category || a.Color != b.Color ||
+		truncateRunes(a.Description, maxDescriptionRunes) != truncateRunes(b.Description, maxDescriptionRunes) ||
+		!slices.Equal(a.Tags, b.Tags) || len(a.Localized) != len(b.Localized) {
+		return false
+	}
+	for lang, at := range a.Localized {
+		bt, ok := b.Localized[lang]
+		if !ok || at.Title != bt.Title ||
+			truncateRunes(at.Description, maxDescriptionRunes) != truncateRunes(bt.Description, maxDescriptionRunes) {
+			return false
+		}
+	}
+	return true
+}
+
+func (ix *Index) sparseVectorsFor(ctx context.Context, se sparseEmbedder, old *state, products []Product) (vectors, error) {
+	if len(products) == 0 {
+		return vectors{}, nil
+	}
+	raw := make([]sparseVector, len(products))
+	for i := range products {
+		if i%1024 == 0 && ctx.Err() != nil {
+			return vectors{}, fmt.Errorf("embed products: %w", ctx.Err())
+		}
+		if j, ok := reusable(old, &products[i]); ok && old.vectors.sparse != nil {
+			raw[i] = old.vectors.sparse.raw[j]
+			continue
+		}
+		raw[i] = se.embedSparse(embeddingText(&products[i]))
+	}
+	return vectors{sparse: buildSparseIndex(localDim, raw)}, nil
+}
+
+func (ix *Index) denseVectorsFor(ctx context.Context, old *state, products []Product) (vectors, error) {
+	if len(products) == 0 {
+		return vectors{}, nil
+	}
 	rows := make([][]float32, len(products))
 	var texts []string
 	var missing []int
-	sameEmbedder := old.vectors.n > 0
 	for i := range products {
-		if j, ok := old.byID[products[i].ID]; ok && sameEmbedder &&
-			embeddingText(&old.products[j]) == embeddingText(&products[i]) {
-			rows[i] = old.vectors.row(j)
+		if j, ok := reusable(old, &products[i]); ok && old.vectors.dense != nil {
+			rows[i] = old.vectors.dense.row(j)
 			continue
 		}
 		texts = append(texts, embeddingText(&products[i]))
@@ -204,10 +307,10 @@ func (ix *Index) vectorsFor(ctx context.Context, old *state, products []Product)
 		end := min(start+batch, len(texts))
 		vecs, err := ix.embedder.Embed(ctx, texts[start:end])
 		if err != nil {
-			return nil, fmt.Errorf("embed products: %w", err)
+			return vectors{}, fmt.Errorf("embed products: %w", err)
 		}
 		if len(vecs) != end-start {
-			return nil, fmt.Errorf("embed products: %s returned %d vectors for %d texts",
+			return vectors{}, fmt.Errorf("embed products: %s returned %d vectors for %d texts",
 				ix.embedder.Name(), len(vecs), end-start)
 		}
 		for k, v := range vecs {
@@ -215,17 +318,14 @@ func (ix *Index) vectorsFor(ctx context.Context, old *state, products []Product)
 		}
 	}
 
-	dim := 0
+	dim := len(rows[0])
 	for i, r := range rows {
-		if dim == 0 {
-			dim = len(r)
-		}
 		if len(r) != dim || dim == 0 {
-			return nil, fmt.Errorf("embed product %q: vector dimension %d, want %d",
+			return vectors{}, fmt.Errorf("embed product %q: vector dimension %d, want %d",
 				products[i].ID, len(r), dim)
 		}
 	}
-	return newVectorMatrix(dim, rows), nil
+	return vectors{dense: newVectorMatrix(dim, rows)}, nil
 }
 
 // Get returns the product with the given ID.

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/philippgille/chromem-go"
 )
 
 func loadFixture(t *testing.T) []Product {
@@ -186,38 +185,44 @@ func TestIndexCorruptFile(t *testing.T) {
 	}
 }
 
-// TestSnapshotIsChromemExport checks that chromem-go itself reads the index
-// file and ranks by the same cosine similarity as the index's own scan.
-func TestSnapshotIsChromemExport(t *testing.T) {
+// denseEmbedder hides the local embedder's sparse form, so the index
+// stores its vectors densely as it does for a langchaingo model.
+type denseEmbedder struct{ Embedder }
+
+func TestIndexMigratesChromemExport(t *testing.T) {
 	dir := t.TempDir()
-	ix := openIndex(t, dir, Options{})
-	if err := ix.Upsert(t.Context(), loadFixture(t)); err != nil {
-		t.Fatal(err)
+	products := loadFixture(t)
+	slices.SortFunc(products, func(a, b Product) int { return strings.Compare(a.ID, b.ID) })
+	texts := make([]string, len(products))
+	for i := range products {
+		texts[i] = embeddingText(&products[i])
 	}
-	f, err := os.Open(filepath.Join(dir, snapshotFile))
+	emb := &countingEmbedder{Embedder: NewLocalEmbedder(), name: "dense-test"}
+	rows, err := emb.Embed(t.Context(), texts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	db := chromem.NewDB()
-	if err := db.ImportFromReader(f, ""); err != nil {
+	if err := writeLegacySnapshot(dir, emb.Name(), products, rows); err != nil {
 		t.Fatal(err)
 	}
-	col := db.GetCollection(productsCollection, noEmbedding)
-	if col == nil || col.Count() != ix.Len() {
-		t.Fatalf("chromem collection = %v, want %d documents", col, ix.Len())
+	before := emb.count()
+
+	ix := openIndex(t, dir, Options{Embedder: emb})
+	if got := emb.count() - before; got != 0 {
+		t.Errorf("migration embedded %d texts, want 0", got)
 	}
-	q, _ := NewLocalEmbedder().Embed(t.Context(), []string{"tea gift"})
-	results, err := col.QueryEmbedding(t.Context(), q[0], min(3, col.Count()), nil, nil)
-	if err != nil {
-		t.Fatal(err)
+	if ix.Len() != len(products) {
+		t.Errorf("migrated %d products, want %d", ix.Len(), len(products))
 	}
-	st := ix.cur.Load()
-	for _, r := range results {
-		got := st.vectors.dot(q[0], st.byID[r.ID])
-		if diff := got - r.Similarity; diff > 1e-5 || diff < -1e-5 {
-			t.Errorf("similarity of %s = %v, chromem-go says %v", r.ID, got, r.Similarity)
-		}
+	if _, err := os.Stat(filepath.Join(dir, legacySnapshotFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("legacy file after migration: stat error %v, want not exist", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, snapshotFile)); err != nil {
+		t.Errorf("new index file after migration: %v", err)
+	}
+	res, err := ix.Search(t.Context(), Query{Text: "coffee mug"})
+	if err != nil || len(res.Hits) == 0 || res.Hits[0].Product.ID != "p-mug-1" {
+		t.Errorf("search after migration = %v, %v; want p-mug-1 first", hitIDs(res), err)
 	}
 }
 
@@ -241,7 +246,7 @@ func TestSearch(t *testing.T) {
 		{"price_filter", Query{Text: "boots under 100"}, "p-boot-2", false},
 		{"in_stock_filter", Query{Text: "snow boots in stock"}, "p-boot-1", false},
 		{"color_from_text", Query{Text: "red scarf"}, "p-scarf-1", false},
-		{"explicit_brand", Query{Text: "tea", Filter: Filter{Brands: []string{"leafy"}}}, "p-tea-1", false},
+		{"explicit_brand", Query{Text: "green tea", Filter: Filter{Brands: []string{"leafy"}}}, "p-tea-1", false},
 		{"relaxed_when_empty", Query{Text: "coffee mug over 1000"}, "p-mug-1", true},
 	}
 	for _, tt := range tests {

@@ -16,6 +16,13 @@ type Query struct {
 	Text   string
 	Limit  int // results wanted; values above the catalog size are clamped
 	Filter Filter
+	// Budget is the shopper's last stated upper price bound, in major
+	// units, such as one kept in their profile; zero means none. It is a
+	// soft preference: when neither Filter nor Text sets a maximum price,
+	// the ranked products priced at or under Budget come first, each group
+	// in relevance order, and pricier or unpriced products follow instead
+	// of being removed. A bound stated in the current message replaces it.
+	Budget float64
 }
 
 // Hit is one ranked product with the scores behind its rank.
@@ -35,4 +42,7 @@ type Result struct {
 	// Relaxed reports that the filter matched nothing, so Hits holds the
 	// nearest matches without it.
 	Relaxed bool `json:"relaxed,omitempty"`
+	// Budget is the Query.Budget that ordered the hits, and zero when the
+	// query had none or stated its own maximum price.
+	Budget float64 `json:"budget,omitempty"`
 }

@@ -11,7 +11,8 @@ type state struct {
 	products []Product // sorted by ID
 	byID     map[string]int
 	keywords *keywordIndex
-	vectors  *vectorMatrix
+	vectors  vectors
+	cfg      *searchConfig
 	// Lowercased fields for filtering, one entry per product.
 	category []string
 	brand    []string
@@ -23,12 +24,32 @@ type state struct {
 	colorText []string
 }
 
-func newState(products []Product, vecs *vectorMatrix) *state {
+// vectors are the catalog's product vectors in the form their embedder
+// produces: sparse for the local embedder, dense otherwise. Both are nil
+// for an empty catalog.
+type vectors struct {
+	dense  *vectorMatrix
+	sparse *sparseIndex
+}
+
+// count returns the number of product vectors.
+func (v vectors) count() int {
+	switch {
+	case v.sparse != nil:
+		return len(v.sparse.raw)
+	case v.dense != nil:
+		return v.dense.n
+	}
+	return 0
+}
+
+func newState(products []Product, vecs vectors, cfg *searchConfig) *state {
 	s := &state{
 		products:  products,
 		byID:      make(map[string]int, len(products)),
-		keywords:  buildKeywordIndex(products),
+		keywords:  buildKeywordIndex(products, cfg),
 		vectors:   vecs,
+		cfg:       cfg,
 		category:  make([]string, len(products)),
 		brand:     make([]string, len(products)),
 		colorBits: make([]uint32, len(products)),

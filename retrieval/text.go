@@ -9,6 +9,10 @@ import (
 // isCJK reports whether r belongs to a script written without spaces
 // between words, so that search splits it into character n-grams.
 func isCJK(r rune) bool {
+	// U+1100 is the first Hangul Jamo; every script below it is spaced.
+	if r < 0x1100 {
+		return false
+	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
@@ -127,12 +131,23 @@ func stripCJKFiller(s string) string {
 
 // keywordTokens splits s into BM25 terms: stemmed Latin words without stop
 // words, and for each CJK run its character bigrams, plus its unigrams when
-// unigrams is true or the run is a single character.
-func keywordTokens(s string, unigrams bool, out []string) []string {
+// unigrams is true or the run is a single character. The options in o turn
+// each of these steps off.
+func (o tokenOptions) keywordTokens(s string, unigrams bool, out []string) []string {
 	splitRuns(s, func(r textRun) {
 		if !r.cjk {
-			if !stopWords[r.text] {
-				out = append(out, stem(r.text))
+			if o.noStopWords || !stopWords[r.text] {
+				if o.noStemming {
+					out = append(out, r.text)
+				} else {
+					out = append(out, stem(r.text))
+				}
+			}
+			return
+		}
+		if o.noCJKBigrams {
+			for _, c := range r.text {
+				out = append(out, string(c))
 			}
 			return
 		}

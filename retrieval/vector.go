@@ -39,10 +39,15 @@ func (m *vectorMatrix) setRow(i int, r []float32) {
 
 func (m *vectorMatrix) row(i int) []float32 {
 	r := make([]float32, m.dim)
+	m.rowInto(i, r)
+	return r
+}
+
+// rowInto copies the vector of product i into r, which has length dim.
+func (m *vectorMatrix) rowInto(i int, r []float32) {
 	for d := range r {
 		r[d] = m.data[d*m.n+i]
 	}
-	return r
 }
 
 // scoreAll sets scores[i] to the dot product of q with product i.

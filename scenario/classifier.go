@@ -15,14 +15,14 @@ import (
 // is zero.
 const (
 	DefaultDim      = 1 << 18
-	DefaultEpochs   = 10
+	DefaultEpochs   = 20
 	DefaultLambda   = 1e-6
 	DefaultOOSLabel = "oos"
 
 	// initialLearningRate is eta0 in the SGD step size
 	// eta0 / (1 + eta0*lambda*t) (Bottou, "Stochastic Gradient Descent
 	// Tricks", 2012).
-
+	initialLearningRate = 0.5
 	// cvFolds is the number of cross-validation folds used to tune the
 	// out-of-scope threshold.
 	cvFolds = 3
@@ -41,7 +41,8 @@ type ClassifierOptions struct {
 	// Dim is the number of hash buckets for n-gram features. Default 1<<18.
 	Dim int
 	// Epochs is the number of passes of stochastic gradient descent over
-	// the examples. Default 10.
+	// the examples. The weights after each pass of the second half are
+	// averaged. Default 20.
 	Epochs int
 	// Lambda is the L2 regularisation strength per example. Default 1e-6.
 	Lambda float64
@@ -151,14 +152,8 @@ func (c *Classifier) learnVocabulary(examples []Example) []exampleVector {
 	c.idf = make([]float64, len(df))
 	for col, d := range df {
 		c.idf[col] = math.Log((1+n)/(1+d)) + 1
-		if !expIDF {
-			c.idf[col] = 1
-		}
 	}
 	c.unseenIDF = math.Log(1+n) + 1
-	if !expIDF {
-		c.unseenIDF = 1
-	}
 
 	vectors := make([]exampleVector, len(examples))
 	for i, v := range counts {
@@ -181,19 +176,22 @@ func (c *Classifier) learnVocabulary(examples []Example) []exampleVector {
 // termFrequency damps a raw count to 1 + ln(count), so that a word
 // repeated in one message does not dominate it.
 func termFrequency(count float64) float64 {
-	if !expSublinear {
-		return count
+	if count < float64(len(tfTable)) {
+		return tfTable[int(count)]
 	}
 	return 1 + math.Log(count)
 }
 
-var expSublinear, expIDF = true, true
-var expDecay = 0.0
-var initialLearningRate = 0.5
-var expMinGram, expMaxGram = 2, 5
-var expTrigram, expSkip, expCrossChar = false, false, false
-var expLoss = "softmax"
-var expAverage = false
+// tfTable caches termFrequency for small counts, which are almost all of
+// them, because math.Log took a quarter of Predict's time in a CPU profile
+// of BenchmarkPredict.
+var tfTable = func() [64]float64 {
+	var t [64]float64
+	for i := 1; i < len(t); i++ {
+		t[i] = 1 + math.Log(float64(i))
+	}
+	return t
+}()
 
 // distinctLabels returns the sorted labels of examples, or an error when
 // there are fewer than two or a label is empty.
@@ -225,9 +223,13 @@ func labelIndices(examples []Example, labels []string) []int {
 }
 
 // fit runs SGD on the softmax cross-entropy loss with L2 regularisation
-// and returns the weights (rows of k) and biases. Weights are stored as
-// scale*v so that the regularisation shrink is one multiplication per step
-// instead of a pass over every weight.
+// and returns the weights (rows of k) and biases. Each example's gradient
+// is scaled by its class weight (see classWeights). The result is the mean
+// of the weights at the end of each epoch of the second half, a tail
+// average that removes most of the noise of the last SGD steps.
+//
+// Weights are stored as scale*v so that the regularisation shrink is one
+// multiplication per step instead of a pass over every weight.
 func fit(vectors []exampleVector, ys []int, rows, k int, opts ClassifierOptions) (weights, bias []float64) {
 	weights = make([]float64, rows*k)
 	bias = make([]float64, k)
@@ -236,50 +238,23 @@ func fit(vectors []exampleVector, ys []int, rows, k int, opts ClassifierOptions)
 	for i := range order {
 		order[i] = i
 	}
+	classWeight := classWeights(ys, k)
 	probs := make([]float64, k)
 	scale := 1.0
 	t := 0.0
-	var avg []float64
-	var avgBias []float64
+	sumWeights := make([]float64, len(weights))
+	sumBias := make([]float64, k)
 	averaged := 0
-	n := float64(len(vectors))
 	for epoch := range opts.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			eta := initialLearningRate / (1 + initialLearningRate*opts.Lambda*t)
-			if expDecay > 0 {
-				eta = initialLearningRate / (1 + expDecay*t/n)
-			}
 			t++
 			v := vectors[i]
 			scoresInto(probs, weights, bias, v.rows, v.values, scale)
-			switch expLoss {
-			case "softmax":
-				softmaxInPlace(probs)
-				probs[ys[i]]--
-			case "sqhinge":
-				for c := range probs {
-					y := -1.0
-					if c == ys[i] {
-						y = 1
-					}
-					if m := y * probs[c]; m < 1 {
-						probs[c] = -2 * (1 - m) * y
-					} else {
-						probs[c] = 0
-					}
-				}
-			case "cs":
-				sy := probs[ys[i]]
-				probs[ys[i]] = math.Inf(-1)
-				other := floats.MaxIdx(probs)
-				violated := sy-probs[other] < 1
-				clear(probs)
-				if violated {
-					probs[other] = 1
-					probs[ys[i]] = -1
-				}
-			}
+			softmaxInPlace(probs)
+			probs[ys[i]]--
+			floats.Scale(classWeight[ys[i]], probs)
 
 			scale *= 1 - eta*opts.Lambda
 			for j, col := range v.rows {
@@ -292,22 +267,33 @@ func fit(vectors []exampleVector, ys []int, rows, k int, opts ClassifierOptions)
 				scale = 1
 			}
 		}
-		if expAverage && epoch >= opts.Epochs/2 {
-			if avg == nil {
-				avg = make([]float64, len(weights))
-				avgBias = make([]float64, k)
-			}
-			floats.AddScaled(avg, scale, weights)
-			floats.Add(avgBias, bias)
+		if epoch >= opts.Epochs/2 {
+			floats.AddScaled(sumWeights, scale, weights)
+			floats.Add(sumBias, bias)
 			averaged++
 		}
 	}
-	floats.Scale(scale, weights)
-	if averaged > 0 {
-		floats.ScaleTo(weights, 1/float64(averaged), avg)
-		floats.ScaleTo(bias, 1/float64(averaged), avgBias)
-	}
+	floats.ScaleTo(weights, 1/float64(averaged), sumWeights)
+	floats.ScaleTo(bias, 1/float64(averaged), sumBias)
 	return weights, bias
+}
+
+// classWeights returns n / (k * n_c) for each class c with n_c of the n
+// examples, so that every class weighs the same in the loss. On GoEmotions
+// (Ekman labels, validation split of train) it raised macro-F1 from 0.49
+// to 0.53 at the same accuracy. It also shifts the learnt prior towards
+// uniform, so probabilities do not reflect label frequencies.
+func classWeights(ys []int, k int) []float64 {
+	w := make([]float64, k)
+	for _, y := range ys {
+		w[y]++
+	}
+	for c, n := range w {
+		if n > 0 {
+			w[c] = float64(len(ys)) / (float64(k) * n)
+		}
+	}
+	return w
 }
 
 // scoresInto writes bias + scale * W·x into dst for the sparse vector x
@@ -353,7 +339,7 @@ func (c *Classifier) Probabilities(text string) []float64 {
 
 // Predict returns the most probable label and its probability. Text with no
 // letters, digits or symbols, and text whose top probability is below the
-// threshold, get the OOS label; the confidence of a rejection is one minus
+// threshold, get the OOS label. The confidence of a rejection is one minus
 // the top probability. A call reuses pooled buffers and allocates nothing.
 func (c *Classifier) Predict(text string) Prediction {
 	s := c.scratch.Get().(*featureScratch)
@@ -390,30 +376,25 @@ func (c *Classifier) predictOr(text, fallback string, threshold float64) (got, t
 	return Prediction{Label: fallback, Confidence: s.probs[i]}, top
 }
 
-// probabilitiesInto turns the sorted buckets in s into a normalised tf-idf
+// probabilitiesInto turns the buckets in s into a normalised tf-idf
 // vector over the known weight rows and writes the label probabilities to
 // s.probs. Buckets unseen in training count towards the norm only.
 func (c *Classifier) probabilitiesInto(s *featureScratch) {
+	s.countDistinct()
 	s.rows, s.values = s.rows[:0], s.values[:0]
 	var sum float64
-	for i := 0; i < len(s.buckets); {
-		b := s.buckets[i]
-		j := i + 1
-		for j < len(s.buckets) && s.buckets[j] == b {
-			j++
-		}
+	for i, b := range s.distinct {
 		col := c.columns[b]
 		idf := c.unseenIDF
 		if col >= 0 {
 			idf = c.idf[col]
 		}
-		w := termFrequency(float64(j-i)) * idf
+		w := termFrequency(s.counts[i]) * idf
 		sum += w * w
 		if col >= 0 {
 			s.rows = append(s.rows, col)
 			s.values = append(s.values, w)
 		}
-		i = j
 	}
 	if sum > 0 {
 		floats.Scale(1/math.Sqrt(sum), s.values)

@@ -105,15 +105,19 @@ func (d *Detector) Detect(in Input) Scenario {
 		Segment:   in.Segment,
 		Behavior:  in.Behavior,
 	}
+	var unsure string
 	if in.Text != "" {
 		s.Intent = d.intent.Predict(in.Text)
 		var top Prediction
 		s.Emotion, top = d.emotion.predictOr(in.Text, EmotionNeutral, emotionThreshold)
 		if s.Emotion.Label != top.Label {
-			reasons = append(reasons, fmt.Sprintf("emotion unsure (top %s %.2f), using neutral", top.Label, top.Confidence))
+			unsure = fmt.Sprintf("emotion unsure (top %s %.2f), using neutral", top.Label, top.Confidence)
 		}
 	}
 	s.Label, reasons = label(s, in.Text, zoneName, reasons)
+	if unsure != "" {
+		reasons = append(reasons, unsure)
+	}
 	s.Reasons = reasons
 	return s
 }

@@ -206,3 +206,71 @@ func TestEvalSegmentRetail(t *testing.T) {
 		})
 	}
 }
+
+// validationHeldOut reports whether text falls in a validation 20% carved
+// out of a training set: md5 hex digits 16 to 24 modulo 5, independent of
+// the test splits above and of the -holdout split of concierge eval
+// classify, which use digits 8 to 16.
+func validationHeldOut(text string) bool {
+	sum := md5.Sum([]byte(text))
+	n, err := strconv.ParseUint(hex.EncodeToString(sum[:])[16:24], 16, 64)
+	if err != nil {
+		panic(err)
+	}
+	return n%5 == 0
+}
+
+// cliHeldOut reports whether text falls in the 20% test part of
+// concierge eval classify -holdout 0.2.
+func cliHeldOut(text string) bool {
+	sum := md5.Sum([]byte(text))
+	n, err := strconv.ParseUint(hex.EncodeToString(sum[:])[8:16], 16, 64)
+	if err != nil {
+		panic(err)
+	}
+	return n%1000 < 200
+}
+
+// splitBy partitions examples by whether held reports their text.
+func splitBy(examples []Example, held func(string) bool) (rest, heldOut []Example) {
+	for _, ex := range examples {
+		if held(ex.Text) {
+			heldOut = append(heldOut, ex)
+		} else {
+			rest = append(rest, ex)
+		}
+	}
+	return rest, heldOut
+}
+
+// TestValidationSplits scores the default classifier on validation splits
+// carved out of each training part, leaving the test parts that
+// docs/benchmarks.md reports untouched. Compare training methods here.
+func TestValidationSplits(t *testing.T) {
+	clincTrain, _ := loadCLINC(t)
+	banking, err := ReadExamples(openFile(t, requireEvalData(t, "banking77/train.csv")), "csv", "text", "category")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bankingTrain, _ := splitBy(banking, cliHeldOut)
+	reviewsTrain, _ := splitBy(loadShoppingReviews(t), cliHeldOut)
+	tests := []struct {
+		name  string
+		train []Example
+		opts  ClassifierOptions
+	}{
+		{name: "clinc150", train: clincTrain},
+		{name: "banking77", train: bankingTrain, opts: ClassifierOptions{OOSThreshold: -1}},
+		{name: "online_shopping_10_cats", train: reviewsTrain, opts: ClassifierOptions{OOSThreshold: -1}},
+		{name: "goemotions_ekman", train: loadGoEmotionsEkman(t, "train.tsv"), opts: ClassifierOptions{OOSThreshold: -1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			train, validation := splitBy(tc.train, validationHeldOut)
+			rep := runEval(t, tc.name, train, validation, tc.opts)
+			if rep.MacroF1 <= 0 {
+				t.Errorf("macro-F1 = %.4f on the validation split, want > 0", rep.MacroF1)
+			}
+		})
+	}
+}

@@ -23,7 +23,15 @@ const (
 // treated as a complaint whatever its intent.
 const angryThreshold = 0.5
 
-// urgencyCues are lower-case phrases that mark a time-critical need.
+// urgentIntents are the intents for which an urgency cue or anxiety makes
+// the turn an urgent need. "What's the weather today" (chitchat) is not
+// one.
+var urgentIntents = map[string]bool{
+	"product_search": true, "gift": true, "price": true, "comparison": true, "shipping": true,
+}
+
+// urgencyCues are lower-case phrases that mark a time-critical need. Latin
+// cues match whole words only, so "express" does not match "expressive".
 var urgencyCues = []string{
 	"urgent", "asap", "right now", "today", "tonight", "tomorrow", "hurry",
 	"same day", "same-day", "next day", "next-day", "express", "quickly",
@@ -48,7 +56,10 @@ func label(s Scenario, text, zoneName string, reasons []string) (string, []strin
 	if e := s.Emotion.Label; e != "" && e != EmotionNeutral && e != EmotionUnknown {
 		reasons = append(reasons, fmt.Sprintf("emotion %s (%.2f)", e, s.Emotion.Confidence))
 	}
-	urgent := urgencyCue(text)
+	urgent := ""
+	if urgentIntents[intent] {
+		urgent = urgencyCue(text)
+	}
 	if urgent != "" {
 		reasons = append(reasons, fmt.Sprintf("urgency cue %q", urgent))
 	}
@@ -117,9 +128,32 @@ func contextReasons(s Scenario, zoneName string) []string {
 func urgencyCue(text string) string {
 	lower := strings.ToLower(text)
 	for _, cue := range urgencyCues {
-		if strings.Contains(lower, cue) {
+		if containsCue(lower, cue) {
 			return cue
 		}
 	}
 	return ""
+}
+
+// containsCue reports whether cue occurs in text. A cue that starts or
+// ends with an ASCII letter must not touch another ASCII letter there.
+func containsCue(text, cue string) bool {
+	for from := 0; ; {
+		i := strings.Index(text[from:], cue)
+		if i < 0 {
+			return false
+		}
+		start := from + i
+		end := start + len(cue)
+		before := start > 0 && isASCIILetter(text[start-1]) && isASCIILetter(cue[0])
+		after := end < len(text) && isASCIILetter(text[end]) && isASCIILetter(cue[len(cue)-1])
+		if !before && !after {
+			return true
+		}
+		from = start + 1
+	}
+}
+
+func isASCIILetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }

@@ -334,6 +334,9 @@ func (c *conn) turn(m *protocol.Message) {
 		return
 	}
 	c.sendFrame(replyEnd(reply))
+	if reply.Handover != "" {
+		c.sendFrame(protocol.Handover{Type: protocol.TypeHandover, State: reply.Handover})
+	}
 	st := reply.Stats
 	attrs := []any{"turn_id", reply.TurnID, "seq", reply.Seq, "outcome", st.Outcome,
 		"scenario", reply.Scenario.Label, "provider", st.Provider, "model", st.Model,

@@ -87,3 +87,28 @@ func TestFeedbackForUnknownTurnIsStored(t *testing.T) {
 		t.Errorf("stored events = %+v, want the one feedback event", stored)
 	}
 }
+
+// TestEventAfterEraseIsAcknowledged erases a connected shopper, as staff
+// do on request. A later event is stored for a user with no profile and is
+// acknowledged, not reported as a failure that stored nothing.
+func TestEventAfterEraseIsAcknowledged(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := wstest.Dial(t, e.URL)
+	ready := c.Hello(t, protocol.Hello{})
+	if err := e.store.Erase(context.Background(), ready.UserID); err != nil {
+		t.Fatalf("erase user: %v", err)
+	}
+
+	c.Send(t, protocol.Event{Type: protocol.TypeEvent, Name: "add_to_cart", ProductID: "wool-scarf", Value: 39})
+	f := c.NextFrame(t)
+	if f.Type != protocol.TypeEventAck {
+		t.Fatalf("event after erase got %s %s, want event.ack", f.Type, f.Raw)
+	}
+	stored, err := e.store.Events(context.Background(), ready.UserID, time.Time{})
+	if err != nil {
+		t.Fatalf("load events: %v", err)
+	}
+	if len(stored) != 1 {
+		t.Errorf("stored %d events, want the one sent after the erase", len(stored))
+	}
+}

@@ -116,3 +116,23 @@ func TestOriginCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestMessagesPerMinutePerIP(t *testing.T) {
+	e := newEnv(t, envOptions{web: web.Config{MessagesPerMinutePerIP: 2}})
+	first := wstest.Dial(t, e.URL)
+	first.Hello(t, protocol.Hello{})
+	first.Ask(t, "a-1", "a wool scarf")
+	first.Ask(t, "a-2", "a tea set")
+
+	// Another visitor from the same loopback address shares the budget.
+	second := wstest.Dial(t, e.URL)
+	second.Hello(t, protocol.Hello{})
+	second.SendMessage(t, "b-1", "waterproof boots")
+	ef := second.ReadError(t, protocol.CodeRateLimited)
+	if ef.InReplyTo != "b-1" {
+		t.Errorf("in_reply_to = %q, want b-1", ef.InReplyTo)
+	}
+	if !retryHint.MatchString(ef.Message) {
+		t.Errorf("rate_limited message %q has no retry hint", ef.Message)
+	}
+}

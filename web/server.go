@@ -85,8 +85,8 @@ type Options struct {
 	Admin http.Handler
 	// OnMessage is called after a shopper message or a bot reply is stored,
 	// with the text as the shopper or the bot wrote it, for the staff
-	// console's live view. It runs on the connection's turn goroutine and
-	// must not block; nil disables it.
+	// console's live view. It runs on the connection's turn goroutine, so it
+	// must not block. Nil disables it.
 	OnMessage func(userID, role, text string, seq uint64)
 	// Ready reports whether the catalog index is loaded; nil means always.
 	Ready  func() bool

@@ -138,9 +138,6 @@ func TestProviderFailureFallsBackOffline(t *testing.T) {
 			if r.Resets != tt.wantResets {
 				t.Errorf("got %d reset deltas, want %d", r.Resets, tt.wantResets)
 			}
-			if tt.wantResets > 0 && !r.Deltas[len(r.Deltas)-1].Reset && !anyReset(r.Deltas) {
-				t.Error("no delta carries reset=true after the partial model text")
-			}
 			if r.Text != r.End.Text {
 				t.Errorf("text after resets %q differs from reply.end text %q", r.Text, r.End.Text)
 			}
@@ -159,8 +156,11 @@ func TestProviderFailureFallsBackOffline(t *testing.T) {
 			if rec == nil {
 				t.Fatal("stored reply has no turn record")
 			}
-			if !rec.Fallback || rec.FallbackReason != tt.reason {
-				t.Errorf("turn record fallback = %v reason %q, want true %q", rec.Fallback, rec.FallbackReason, tt.reason)
+			if !rec.Fallback {
+				t.Error("turn record fallback = false, want true")
+			}
+			if rec.FallbackReason != tt.reason {
+				t.Errorf("turn record fallback reason = %q, want %q", rec.FallbackReason, tt.reason)
 			}
 			if rec.Provider != llm.ProviderOffline {
 				t.Errorf("turn record provider = %q, want %q", rec.Provider, llm.ProviderOffline)
@@ -187,8 +187,8 @@ func anyReset(ds []protocol.ReplyDelta) bool {
 	return false
 }
 
-// storedReply returns the assistant message answering the user message at
-// userSeq.
+// storedReply returns the assistant message whose turn record replies to
+// the user message at userSeq.
 func storedReply(t *testing.T, msgs []memory.Message, userSeq uint64) memory.Message {
 	t.Helper()
 	for _, m := range msgs {

@@ -36,19 +36,18 @@ type stateStore interface {
 }
 
 // adminToken returns the hash of the staff token and a line for the
-// start-up output. The token comes from admin.token; when that is empty, a
-// token is generated on first start, only its hash is stored, and the line
-// shows the token this once.
+// start-up output. The token comes from admin.token. When that is empty, the
+// first start generates a token, stores only its hash and returns a line
+// that shows the token this once.
 func adminToken(ctx context.Context, cfg configs.Admin, store stateStore) ([32]byte, string, error) {
 	if cfg.Token != "" {
-		return admin.HashToken(cfg.Token),
-			"Staff console: /admin (token from admin.token or CONCIERGE_ADMIN_TOKEN)", nil
+		return admin.HashToken(cfg.Token), "The staff token is set by admin.token or CONCIERGE_ADMIN_TOKEN.", nil
 	}
 	stored, err := store.GetState(ctx, adminTokenKey)
 	switch {
 	case err == nil && len(stored) == sha256.Size:
-		return [32]byte(stored), "Staff console: /admin (a staff token exists; it was printed on first " +
-			"start. To replace it, set CONCIERGE_ADMIN_TOKEN)", nil
+		return [32]byte(stored), "A staff token exists: it was printed on first start. " +
+			"To replace it, set CONCIERGE_ADMIN_TOKEN.", nil
 	case err == nil:
 		return [32]byte{}, "", fmt.Errorf("stored staff token hash %s has %d bytes, want %d; "+
 			"set CONCIERGE_ADMIN_TOKEN", adminTokenKey, len(stored), sha256.Size)
@@ -61,7 +60,7 @@ func adminToken(ctx context.Context, cfg configs.Admin, store stateStore) ([32]b
 	if err := store.PutState(ctx, adminTokenKey, hash[:]); err != nil {
 		return [32]byte{}, "", fmt.Errorf("store staff token hash: %w", err)
 	}
-	return hash, "Staff console: /admin. Staff token (shown only now, keep it safe): " + token, nil
+	return hash, "Staff token, shown only this once (keep it safe): " + token, nil
 }
 
 // liveUsers hands the WebSocket server to the admin handler, which is
@@ -105,8 +104,9 @@ func (a *app) newAdmin(ctx context.Context, cfg configs.Config) error {
 		return err
 	}
 	opts := admin.Options{
-		Store: a.store, Live: &a.adminLive, Catalog: &catalogUploads{a: a}, TokenHash: hash,
-		Logger: a.log.With("component", "admin"),
+		Store: a.store, Live: &a.adminLive, Catalog: &catalogUploads{a: a}, Reports: a.reports,
+		TokenHash: hash,
+		Logger:    a.log.With("component", "admin"),
 	}
 	if cfg.Memory.MaskStored {
 		opts.Mask = memory.MaskPII
@@ -120,8 +120,8 @@ func (a *app) newAdmin(ctx context.Context, cfg configs.Config) error {
 }
 
 // catalogUploads imports uploaded catalog files into the running index.
-// Searches keep answering from the previous catalog while an import runs,
-// because the index swaps in the new state when it is written.
+// Searches keep using the previous catalog while an import runs, because
+// the index swaps in the new state when it is written.
 type catalogUploads struct {
 	a  *app
 	mu sync.Mutex // one upload at a time
@@ -132,7 +132,8 @@ func (c *catalogUploads) ImportCatalog(ctx context.Context, r io.Reader, req adm
 	ix := c.a.index
 	c.a.mu.Unlock()
 	if ix == nil {
-		return admin.CatalogResult{}, errors.New("the catalog index is still loading; retry when /readyz reports ready")
+		return admin.CatalogResult{}, fmt.Errorf("%w: the index is still loading; retry when /readyz reports ready",
+			admin.ErrCatalogUnavailable)
 	}
 
 	res, err := retrieval.Import(r, req.Name, retrieval.ImportOptions{Format: retrieval.Format(req.Format)})
@@ -201,7 +202,7 @@ func (j retentionJob) purge(ctx context.Context) {
 		}
 		return
 	}
-	j.log.Info("retention purge done", "cutoff", cutoff, "retention_days", j.days, "messages_deleted", n)
+	j.log.Debug("retention purge done", "cutoff", cutoff, "retention_days", j.days, "messages_deleted", n)
 }
 
 // startRetention starts the retention job when memory.retention_days is set

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/concierge-chat/concierge/bot"
+	"github.com/concierge-chat/concierge/bot/offer"
 	"github.com/concierge-chat/concierge/configs"
 	"github.com/concierge-chat/concierge/memory"
 )
@@ -60,4 +61,17 @@ func reportCommand(ctx context.Context, args, env []string, stdout, stderr io.Wr
 		return enc.Encode(report)
 	}
 	return report.WriteText(stdout)
+}
+
+// experimentReports serves the experiment report to the staff console from
+// the running server's store.
+type experimentReports struct {
+	store      *memory.Store
+	experiment *offer.Experiment
+	window     time.Duration
+}
+
+func (r experimentReports) ExperimentReport(ctx context.Context, epsilon float64) (any, error) {
+	return bot.ExperimentReport(ctx, r.store, bot.ReportOptions{Experiment: r.experiment,
+		AttributionWindow: r.window, Epsilon: epsilon, Seed: uint64(time.Now().UnixNano())})
 }

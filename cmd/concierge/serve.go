@@ -26,6 +26,7 @@ import (
 	"github.com/concierge-chat/concierge/retrieval"
 	"github.com/concierge-chat/concierge/scenario"
 	"github.com/concierge-chat/concierge/web"
+	"github.com/concierge-chat/concierge/web/admin"
 )
 
 // Files under the data directory.
@@ -69,16 +70,22 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("listen on %s: %w; pick another address with -addr", cfg.Server.Addr, err)
 	}
 	srv := &http.Server{Handler: app.web.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Shutdown waits for open requests, and staff event streams never end
+	// by themselves.
+	srv.RegisterOnShutdown(app.admin.Close)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "Concierge is listening on http://%s (data in %s)\n", ln.Addr(), cfg.Server.DataDir)
+	fmt.Fprintf(stdout, "Staff console: http://%s/admin. %s\n", ln.Addr(), app.adminNotice)
 	log.Info("server started", "version", version(), "go", runtime.Version(), "addr", ln.Addr().String(),
 		"data_dir", cfg.Server.DataDir, "config_sources", sources, "provider", cfg.LLM.Provider,
 		"model", app.model, "products", app.catalog.Len())
 	log.Debug("effective config", "config", cfg.Redacted())
 	warnRisky(log, cfg)
 	go app.loadCatalog(ctx, cfg)
+	app.stopRetention = startRetention(cfg.Memory, app.store, log.With("component", "retention"))
+	app.segments = startSegmentJob(ctx, app.store, cfg.Scenario, log)
 
 	select {
 	case err := <-served:
@@ -143,6 +150,14 @@ type app struct {
 	web     *web.Server
 	model   string
 
+	reports       experimentReports
+	admin         *admin.Handler
+	adminLive     liveUsers
+	adminNotice   string // start-up line about the staff token
+	stopRetention func() // nil until serve starts the retention job
+
+	segments *SegmentJob // nil until serve starts the segment job
+
 	mu       sync.Mutex
 	index    *retrieval.Index // guarded by mu; nil until loadCatalog finishes
 	closed   bool             // guarded by mu
@@ -178,6 +193,8 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 		return nil, err
 	}
 	a.picker = picker
+	a.reports = experimentReports{store: a.store, experiment: experiment,
+		window: cfg.Offers.AttributionWindow}
 	provider, err := llm.New(llm.Config{
 		Provider: cfg.LLM.Provider, Model: cfg.LLM.Model, BaseURL: cfg.LLM.BaseURL,
 		APIKey: cfg.LLM.APIKey, Timeout: cfg.LLM.Timeout, MaxRetries: cfg.LLM.MaxRetries,
@@ -202,7 +219,7 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 		HistoryMessages: cfg.Bot.HistoryMessages, Products: cfg.Bot.Products,
 		Temperature: cfg.LLM.Temperature, MaxTokens: cfg.LLM.MaxTokens,
 		AttributionWindow: cfg.Offers.AttributionWindow, Mask: mask,
-		Logger: log.With("component", "bot"),
+		HandoverTimeout: cfg.Admin.HandoverTimeout, Logger: log.With("component", "bot"),
 	})
 	if err != nil {
 		a.Close()
@@ -213,14 +230,20 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 		a.Close()
 		return nil, err
 	}
+	if err := a.newAdmin(ctx, cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.web, err = web.New(web.Options{
 		Config: webConfig(cfg.Web), Engine: a.engine, Identity: identity,
 		Ready: a.catalog.Ready, Logger: log.With("component", "web"),
+		Admin: a.admin, OnMessage: a.admin.Publish,
 	})
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
+	a.adminLive.set(a.web)
 	return a, nil
 }
 
@@ -286,6 +309,12 @@ func (a *app) Close() error {
 		return nil
 	}
 	a.closed = true
+	if a.stopRetention != nil {
+		a.stopRetention()
+	}
+	if a.segments != nil {
+		a.segments.Stop()
+	}
 	var errs []error
 	if a.picker != nil {
 		// Impressions without a click are learned in memory; Flush saves

@@ -15,7 +15,7 @@ import (
 	"github.com/concierge-chat/concierge/memory"
 )
 
-// Store is what the console needs from the user store. *memory.Store
+// Store is the part of the user store the console uses. *memory.Store
 // implements it.
 type Store interface {
 	Conversations(ctx context.Context, q memory.ConversationQuery) ([]memory.ConversationSummary, string, error)
@@ -61,21 +61,27 @@ type CatalogResult struct {
 }
 
 // ErrCatalogInput marks a catalog upload that cannot be read, such as a
-// file of an unknown format; the API answers it with 400.
+// file of an unknown format. The API responds to it with 400.
 var ErrCatalogInput = errors.New("invalid catalog file")
+
+// ErrCatalogUnavailable marks a catalog upload that came before the index
+// was loaded. The API responds to it with 503.
+var ErrCatalogUnavailable = errors.New("catalog index unavailable")
 
 // Options configures New. Store and TokenHash are required.
 type Options struct {
 	Store Store
-	// Live sends staff frames to shoppers; nil stores staff messages
-	// without delivering them until the shopper reconnects.
+	// Live sends staff frames to shoppers. When it is nil, staff messages
+	// are stored and reach the shopper on reconnect.
 	Live Live
-	// Catalog receives uploads; nil answers catalog uploads with 501.
+	// Catalog receives uploads. When it is nil, catalog uploads get 501.
 	Catalog Catalog
+	// Reports computes experiment reports. When it is nil, reports get 501.
+	Reports Reports
 	// TokenHash is the SHA-256 of the staff token.
 	TokenHash [32]byte
 	// Mask hides personal data in the live event stream, as the store masks
-	// stored text; nil shows text as written.
+	// stored text. When it is nil, events show text as written.
 	Mask   func(string) string
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -95,6 +101,7 @@ type Handler struct {
 	store     Store
 	live      Live
 	catalog   Catalog
+	reports   Reports
 	tokenHash [32]byte
 	mask      func(string) string
 	log       *slog.Logger
@@ -112,8 +119,9 @@ func New(opts Options) (*Handler, error) {
 		return nil, errors.New("admin: TokenHash is required")
 	}
 	h := &Handler{
-		store: opts.Store, live: opts.Live, catalog: opts.Catalog, tokenHash: opts.TokenHash,
-		mask: opts.Mask, log: opts.Logger, now: opts.Now, hub: newHub(),
+		store: opts.Store, live: opts.Live, catalog: opts.Catalog, reports: opts.Reports,
+		tokenHash: opts.TokenHash,
+		mask:      opts.Mask, log: opts.Logger, now: opts.Now, hub: newHub(),
 	}
 	if h.mask == nil {
 		h.mask = func(s string) string { return s }
@@ -151,12 +159,13 @@ func (h *Handler) routes() {
 		"GET /api/admin/export":                               h.export,
 		"DELETE /api/admin/users/{user_id}":                   h.erase,
 		"POST /api/admin/catalog":                             h.uploadCatalog,
+		"GET /api/admin/reports/experiments":                  h.experimentReport,
 	}
 	for pattern, fn := range api {
 		mux.Handle(pattern, h.authorized(fn))
 	}
 	mux.Handle("/api/admin/", h.authorized(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", "no admin API route for "+r.Method+" "+r.URL.Path+"; see docs/admin.md")
+		writeError(w, http.StatusNotFound, "", "no admin API route for "+r.Method+" "+r.URL.Path+"; the routes are listed in docs/admin.md")
 	}))
 	h.mux = mux
 }
@@ -222,8 +231,8 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// storeError answers a failed store call: 404 for an unknown user or
-// message, 500 otherwise.
+// storeError writes the response for a failed store call: 404 for an
+// unknown user or message, else 500 with the error logged.
 func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, userID string, err error) {
 	if errors.Is(err, memory.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "user_id", "no conversation or message found for user "+userID)

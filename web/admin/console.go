@@ -21,8 +21,9 @@ var consoleTypes = map[string]string{
 	"console.js":  "text/javascript; charset=utf-8",
 }
 
-// serveConsole serves the console page and its assets. They are public: the
-// page asks for the staff token and sends it with each API request.
+// serveConsole serves the console page and its assets. They are public
+// because the page prompts for the staff token and sends it with each API
+// request.
 func (h *Handler) serveConsole(w http.ResponseWriter, r *http.Request) {
 	name := path.Base(r.URL.Path)
 	if r.URL.Path == "/admin" || r.URL.Path == "/admin/" {

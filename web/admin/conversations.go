@@ -129,8 +129,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// writeQueryError answers an invalid parameter or cursor with 400 and
-// returns true, or returns false for other errors.
+// writeQueryError writes a 400 response for an invalid parameter or cursor
+// and returns true. It returns false for other errors.
 func writeQueryError(w http.ResponseWriter, err error) bool {
 	var pe *paramError
 	switch {

@@ -1,8 +1,8 @@
 // Package admin serves the staff console at /admin and its JSON API under
-// /api/admin/: the conversation list with filters and full-text search,
-// transcripts with the bot's decision records, live takeover of a
-// conversation by a staff member, annotations, streamed exports, erasure of
-// a user's data and catalog upload.
+// /api/admin/. The API lists and searches conversations, returns
+// transcripts with the bot's decision records and lets a staff member take a
+// conversation over. It also stores annotations, streams exports, erases a
+// user's data and imports catalog uploads.
 //
 // Every /api/admin/ request needs an Authorization: Bearer header whose
 // token hashes (SHA-256) to Options.TokenHash. The console page itself is

@@ -82,7 +82,7 @@ func (h *hub) close() {
 }
 
 // Publish reports a stored shopper message or bot reply to the live view.
-// It never blocks, so the WebSocket server can call it from a turn; its
+// It does not block, so the WebSocket server can call it from a turn. Its
 // signature matches web.Options.OnMessage.
 func (h *Handler) Publish(userID, role, text string, seq uint64) {
 	h.hub.publish(liveEvent{Type: "message", UserID: userID, Role: role, Seq: seq,

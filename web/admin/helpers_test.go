@@ -125,9 +125,9 @@ func (f *fixture) getJSON(t *testing.T, path string, v any) {
 
 // turn describes a seeded shopper message and its bot reply.
 type turn struct {
-	user, text, reply          string
-	label, intent, emotion     string
-	offer, segment, variant    string
+	user, text, reply       string
+	label, intent, emotion  string
+	offer, segment, variant string
 }
 
 // seed stores each turn as a user message and an assistant reply with a
@@ -151,7 +151,7 @@ func seed(t *testing.T, store *memory.Store, turns ...turn) {
 	}
 }
 
-// fixedClock returns a clock that reports start and advances when told to.
+// fixedClock is a clock stopped at now.
 type fixedClock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -118,8 +118,8 @@ func (h *Handler) handback(w http.ResponseWriter, r *http.Request) {
 }
 
 // agentMessage stores a staff message and sends it to the shopper. A
-// conversation the bot still owns is taken over first, so the bot does not
-// answer the shopper's reply to the staff member.
+// conversation the bot still owns is taken over first, so that the bot does
+// not reply when the shopper responds to the staff member.
 func (h *Handler) agentMessage(w http.ResponseWriter, r *http.Request) {
 	userID := r.PathValue("user_id")
 	var req agentMessageRequest
@@ -239,7 +239,7 @@ func (h *Handler) liveConversations(w http.ResponseWriter, r *http.Request) {
 		}
 		p, err := h.store.Profile(r.Context(), u)
 		if err != nil {
-			// The shopper said hello but the profile is gone (erased meanwhile).
+			// The shopper sent hello but the profile is gone (erased meanwhile).
 			continue
 		}
 		out = append(out, liveConversation{UserID: u, Connected: true, HandedOver: p.HandedOver,

@@ -21,8 +21,7 @@ func (h *Handler) erase(w http.ResponseWriter, r *http.Request) {
 }
 
 // uploadCatalog imports the request body into the running product index.
-// Searches keep answering from the previous catalog until the import is
-// written.
+// Searches keep using the previous catalog until the import is written.
 func (h *Handler) uploadCatalog(w http.ResponseWriter, r *http.Request) {
 	if h.catalog == nil {
 		writeError(w, http.StatusNotImplemented, "", "catalog upload is not available on this server")
@@ -57,6 +56,9 @@ func (h *Handler) uploadCatalog(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, ErrCatalogInput):
 		writeError(w, http.StatusBadRequest, "body", err.Error())
+		return
+	case errors.Is(err, ErrCatalogUnavailable):
+		writeError(w, http.StatusServiceUnavailable, "", err.Error())
 		return
 	case err != nil:
 		h.storeError(w, r, "", err)

@@ -95,6 +95,7 @@ func Decode(data []byte, lim Limits) (any, error) {
 	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, errorf(CodeInvalidJSON, "frame is not a JSON object; send one object with a type field")
 	}
+
 	var head struct {
 		Type string `json:"type"`
 	}

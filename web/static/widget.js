@@ -70,6 +70,7 @@
       you: 'You',
       agentJoined: '{agent} from our team joined the chat.',
       agentLeft: 'The assistant is back.',
+      agentRequested: 'A member of our team has been asked to join.',
       rateLimited: 'You are sending messages too quickly. {message}',
       errorNote: 'Something went wrong: {message}',
       unauthorized: 'Your session could not be verified. Please reload the page.',
@@ -111,6 +112,7 @@
       you: '你',
       agentJoined: '客服 {agent} 已加入对话。',
       agentLeft: '购物助手回来了。',
+      agentRequested: '已为您转接人工客服，请稍候。',
       rateLimited: '发送太频繁了。{message}',
       errorNote: '出了点问题：{message}',
       unauthorized: '无法验证你的身份，请刷新页面。',
@@ -1249,6 +1251,10 @@
       this.forgetDelivered();
       this.agentName = frame.agent || this.agentName;
       this.note(this.t('agentJoined', {agent: this.agentName}));
+    } else if (frame.state === 'requested') {
+      this.handedOver = true;
+      this.forgetDelivered();
+      this.note(this.t('agentRequested'));
     } else if (frame.state === 'bot') {
       this.handedOver = false;
       this.note(this.t('agentLeft'));

@@ -117,7 +117,7 @@ func (c *Client) SendRaw(t testing.TB, messageType int, data []byte) {
 }
 
 // SendHello sends a hello frame, filling in the type and protocol version
-// when they are empty, without waiting for the answer.
+// when they are empty, without waiting for the ready frame.
 func (c *Client) SendHello(t testing.TB, h protocol.Hello) {
 	t.Helper()
 	if h.Type == "" {

@@ -99,6 +99,83 @@ function showTab(name) {
     b.classList.toggle("active", b.dataset.tab === name);
   }
   if (name === "live") { loadLive(); startStream(); }
+  if (name === "experiments") loadReport();
+}
+
+// ---- experiments ----
+
+function percent(v) { return (100 * (v || 0)).toFixed(2) + "%"; }
+
+function formatP(p) { return p === undefined || p === null ? "-" : p.toFixed(4); }
+
+// barChart draws one bar per group with its 95% interval as a whisker,
+// built with DOM calls so no server text is parsed as markup.
+function barChart(container, groups, pick) {
+  const ns = "http://www.w3.org/2000/svg";
+  clear(container);
+  if (!groups.length) { container.append(el("p", {}, "No data yet.")); return; }
+  const width = 560, rowH = 34, left = 140, right = 120;
+  const max = Math.max(0.0001, ...groups.map(g => pick(g).high || 0));
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${groups.length * rowH + 10}`);
+  svg.setAttribute("role", "img");
+  const scale = v => left + (width - left - right) * (v / max);
+  groups.forEach((g, i) => {
+    const r = pick(g), y = 8 + i * rowH;
+    const label = document.createElementNS(ns, "text");
+    label.setAttribute("x", 0); label.setAttribute("y", y + 17);
+    label.textContent = g.name || "(none)";
+    const bar = document.createElementNS(ns, "rect");
+    bar.setAttribute("x", left); bar.setAttribute("y", y + 4);
+    bar.setAttribute("width", Math.max(1, scale(r.value) - left)); bar.setAttribute("height", 18);
+    bar.setAttribute("class", "bar");
+    const whisker = document.createElementNS(ns, "line");
+    whisker.setAttribute("x1", scale(r.low)); whisker.setAttribute("x2", scale(r.high));
+    whisker.setAttribute("y1", y + 13); whisker.setAttribute("y2", y + 13);
+    whisker.setAttribute("class", "whisker");
+    const value = document.createElementNS(ns, "text");
+    value.setAttribute("x", width - right + 8); value.setAttribute("y", y + 17);
+    value.textContent = `${percent(r.value)} [${percent(r.low)}, ${percent(r.high)}]`;
+    svg.append(label, bar, whisker, value);
+  });
+  container.append(svg);
+}
+
+function reportTable(table, groups, withTests) {
+  const head = ["Name", "Conversations", "Impressions", "Clicks", "Redemptions", "Conversions",
+    "Revenue", "CTR [95% CI]", "Conversion [95% CI]"];
+  if (withTests) head.push("CTR p", "Conversion p");
+  clear(table.tHead);
+  table.tHead.append(el("tr", {}, ...head.map(h => el("th", {}, h))));
+  const body = table.tBodies[0];
+  clear(body);
+  for (const g of groups) {
+    const cells = [g.name || "(none)", g.conversations, g.impressions, g.clicks, g.redemptions,
+      g.conversions, (g.revenue || 0).toFixed(2),
+      `${percent(g.ctr.value)} [${percent(g.ctr.low)}, ${percent(g.ctr.high)}]`,
+      `${percent(g.conversion_rate.value)} [${percent(g.conversion_rate.low)}, ${percent(g.conversion_rate.high)}]`];
+    if (withTests) cells.push(formatP(g.ctr_p_value), formatP(g.conversion_p_value));
+    body.append(el("tr", {}, ...cells.map(c => el("td", {}, String(c)))));
+  }
+}
+
+async function loadReport() {
+  const epsilon = $("report-epsilon").value || "0";
+  $("report-status").textContent = "Loading…";
+  try {
+    const r = await api("GET", "/api/admin/reports/experiments?epsilon=" + encodeURIComponent(epsilon));
+    const variants = r.variants || [], offers = r.offers || [];
+    let summary = r.experiment ? `Experiment ${r.experiment}, control ${r.control || "-"}.` : "No experiment configured.";
+    summary += r.epsilon ? ` Counts carry Laplace noise with epsilon ${r.epsilon}.` : " Exact counts.";
+    $("report-summary").textContent = summary;
+    barChart($("chart-ctr"), variants, g => g.ctr);
+    barChart($("chart-conversion"), variants, g => g.conversion_rate);
+    reportTable($("report-variants"), variants, true);
+    reportTable($("report-offers"), offers, false);
+    $("report-status").textContent = "";
+  } catch (err) {
+    $("report-status").textContent = err.message;
+  }
 }
 
 // ---- conversation list ----
@@ -188,7 +265,9 @@ function renderTranscript(data) {
 }
 
 function renderMessage(m) {
-  const thumbs = m.feedback > 0 ? " 👍" : m.feedback < 0 ? " 👎" : "";
+  let thumbs = "";
+  if (m.feedback > 0) thumbs = " 👍";
+  if (m.feedback < 0) thumbs = " 👎";
   const item = el("li", { className: m.role },
     el("div", { className: "meta" }, "#" + m.seq + " · " + m.role + " · " + formatTime(m.time) + thumbs),
     el("div", { className: "body" }, m.text));
@@ -389,6 +468,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("agent-name").value = localStorage.getItem(AGENT_KEY) || "";
   $("agent-name").addEventListener("change", () => localStorage.setItem(AGENT_KEY, agentName()));
   for (const b of document.querySelectorAll("#tabs [data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
+  $("report-form").addEventListener("submit", e => { e.preventDefault(); loadReport(); });
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadList(""); });
   $("first-page").addEventListener("click", () => loadList(""));
   $("next-page").addEventListener("click", () => loadList(state.cursor));
