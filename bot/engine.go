@@ -191,7 +191,8 @@ func (e *Engine) Event(ctx context.Context, s Session, ev memory.Event) error {
 		return nil
 	})
 	// A user erased while connected has no profile. The event is stored
-	// already, so an error here would make the client store it again.
+	// already, so an error here would make the client resend it and store
+	// it twice.
 	if err != nil && !errors.Is(err, memory.ErrNotFound) {
 		return fmt.Errorf("event %s: %w", ev.Type, err)
 	}

@@ -43,8 +43,14 @@ func TestHelloReturnsHistoryAfterSeq(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first Hello: %v", err)
 	}
-	if first.ConversationID == "" || len(first.History) != 0 || first.SinceLastVisit != 0 {
-		t.Errorf("first Hello = %+v, want a conversation id, no history and no earlier visit", first)
+	if first.ConversationID == "" {
+		t.Error("first Hello has no conversation id")
+	}
+	if len(first.History) != 0 {
+		t.Errorf("first Hello has %d history items, want 0", len(first.History))
+	}
+	if first.SinceLastVisit != 0 {
+		t.Errorf("first Hello SinceLastVisit = %v, want 0", first.SinceLastVisit)
 	}
 	r, err := te.Turn(ctx, s, Incoming{ClientID: "m-1", Text: "有适合送礼的茶具吗"}, &recordingSink{})
 	if err != nil {
@@ -103,8 +109,11 @@ func TestEventUpdatesProfile(t *testing.T) {
 	if got := p.CategoryAffinity["Home > Tea"]; got != -1 {
 		t.Errorf("tea affinity = %v, want -1 from the removal", got)
 	}
-	if p.Purchases != 1 || p.Revenue != 129 {
-		t.Errorf("purchases %d revenue %v, want 1 and 129", p.Purchases, p.Revenue)
+	if p.Purchases != 1 {
+		t.Errorf("purchases = %d, want 1", p.Purchases)
+	}
+	if p.Revenue != 129 {
+		t.Errorf("revenue = %v, want 129", p.Revenue)
 	}
 	stored, err := te.store.Events(ctx, s.UserID, time.Time{})
 	if err != nil {

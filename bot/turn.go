@@ -56,7 +56,7 @@ type Reply struct {
 	// staff because the shopper asked for a person, "bot" when an expired
 	// handover came back to the bot on this turn, and empty otherwise.
 	Handover string
-	Stats      TurnStats
+	Stats    TurnStats
 }
 
 // TurnStats measures one turn, for logs and metrics.

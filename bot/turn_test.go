@@ -245,3 +245,32 @@ func TestTurnHandedOver(t *testing.T) {
 		t.Errorf("stored %+v, want only the shopper's message", msgs)
 	}
 }
+
+func TestTurnMasksPersonalDataForModel(t *testing.T) {
+	p := &scriptedProvider{chunks: []string{"Noted."}}
+	te := newTestEngine(t, p, func(o *Options) { o.Mask = memory.MaskPII })
+	ctx := context.Background()
+	s := Session{UserID: "v:mask", Locale: "en-US"}
+	texts := []string{"my email is jane.doe@example.com, any wool scarf?", "call me on +1 415 555 0132 about boots"}
+	for i, text := range texts {
+		if _, err := te.Turn(ctx, s, Incoming{ClientID: string(rune('a' + i)), Text: text}, &recordingSink{}); err != nil {
+			t.Fatalf("Turn %d: %v", i, err)
+		}
+	}
+	reqs := p.recorded()
+	if len(reqs) != 2 {
+		t.Fatalf("provider got %d requests, want 2", len(reqs))
+	}
+	for _, m := range reqs[1].Messages {
+		if strings.Contains(m.Content, "jane.doe@example.com") {
+			t.Errorf("%s message sent to the model contains the email: %q", m.Role, m.Content)
+		}
+		if strings.Contains(m.Content, "555 0132") {
+			t.Errorf("%s message sent to the model contains the phone number: %q", m.Role, m.Content)
+		}
+	}
+	// The store keeps what the shopper wrote; masking is for the model.
+	if got := te.history(t, s.UserID)[0].Text; got != texts[0] {
+		t.Errorf("stored text = %q, want it unmasked", got)
+	}
+}

@@ -91,6 +91,7 @@ type Web struct {
 	MaxMessageRunes        int           `yaml:"max_message_runes"`
 	MessagesPerMinute      int           `yaml:"messages_per_minute"`
 	MessagesPerMinutePerIP int           `yaml:"messages_per_minute_per_ip"`
+	EventsPerMinute        int           `yaml:"events_per_minute"`
 	MaxConnsPerIP          int           `yaml:"max_conns_per_ip"`
 	SendQueue              int           `yaml:"send_queue"`
 	MaxPendingMessages     int           `yaml:"max_pending_messages"`
@@ -315,6 +316,7 @@ func (c Config) Validate() error {
 		"web.max_message_runes":          float64(c.Web.MaxMessageRunes),
 		"web.messages_per_minute":        float64(c.Web.MessagesPerMinute),
 		"web.messages_per_minute_per_ip": float64(c.Web.MessagesPerMinutePerIP),
+		"web.events_per_minute":          float64(c.Web.EventsPerMinute),
 		"web.max_conns_per_ip":           float64(c.Web.MaxConnsPerIP),
 		"web.send_queue":                 float64(c.Web.SendQueue),
 		"web.max_pending_messages":       float64(c.Web.MaxPendingMessages),

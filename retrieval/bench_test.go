@@ -265,3 +265,34 @@ func BenchmarkEmbedQuery(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUpsert measures upserting five changed products into a persisted
+// index of N products, file write and fsync included.
+func BenchmarkUpsert(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
+			catalog := syntheticCatalog(n)
+			ix, err := Open(b.Context(), b.TempDir(), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := ix.Upsert(b.Context(), catalog); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			b.ReportAllocs()
+			round := 0
+			for b.Loop() {
+				changed := make([]Product, 5)
+				for k := range changed {
+					changed[k] = catalog[(round*5+k)%n]
+					changed[k].Title += fmt.Sprintf(" v%d", round)
+				}
+				if err := ix.Upsert(b.Context(), changed); err != nil {
+					b.Fatal(err)
+				}
+				round++
+			}
+		})
+	}
+}

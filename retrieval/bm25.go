@@ -1,7 +1,9 @@
 package retrieval
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -31,11 +33,15 @@ type posting struct {
 }
 
 // keywordIndex is an immutable BM25F inverted index over a product slice.
+// withChanges returns a new index that shares the unchanged posting lists.
 type keywordIndex struct {
 	postings map[string][]posting
 	// norm[i] is k1*(1-b+b*dl/avgdl) for document i.
 	norm []float32
 	idf  map[string]float32
+	// avgLen is the average weighted document length at the last full
+	// build; incremental changes keep it.
+	avgLen float32
 }
 
 type weightedField struct {
@@ -79,6 +85,21 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
+// docTerms returns the weighted frequency of each term of p and p's
+// weighted length.
+func docTerms(p *Product, cfg *searchConfig, toks []string) (map[string]float32, float32) {
+	tf := make(map[string]float32, 32)
+	var dl float32
+	for _, f := range productFields(p, cfg.noFieldWeights) {
+		toks = cfg.keywordTokens(f.text, true, toks[:0])
+		for _, t := range toks {
+			tf[t] += f.weight
+		}
+		dl += f.weight * float32(len(toks))
+	}
+	return tf, dl
+}
+
 func buildKeywordIndex(products []Product, cfg *searchConfig) *keywordIndex {
 	ix := &keywordIndex{
 		postings: make(map[string][]posting),
@@ -86,38 +107,76 @@ func buildKeywordIndex(products []Product, cfg *searchConfig) *keywordIndex {
 	}
 	lengths := make([]float32, len(products))
 	var total float64
-	tf := make(map[string]float32, 64)
 	var toks []string
 	for i := range products {
-		clear(tf)
-		var dl float32
-		for _, f := range productFields(&products[i], cfg.noFieldWeights) {
-			toks = cfg.keywordTokens(f.text, true, toks[:0])
-			for _, t := range toks {
-				tf[t] += f.weight
-			}
-			dl += f.weight * float32(len(toks))
-		}
+		tf, dl := docTerms(&products[i], cfg, toks)
 		for t, v := range tf {
 			ix.postings[t] = append(ix.postings[t], posting{doc: int32(i), tf: v})
 		}
 		lengths[i] = dl
 		total += float64(dl)
 	}
-	avg := float32(1)
+	ix.avgLen = 1
 	if len(products) > 0 && total > 0 {
-		avg = float32(total / float64(len(products)))
+		ix.avgLen = float32(total / float64(len(products)))
 	}
 	for i, dl := range lengths {
-		ix.norm[i] = bm25K1 * (1 - bm25B + bm25B*dl/avg)
+		ix.norm[i] = ix.lengthNorm(dl)
 	}
 	ix.idf = make(map[string]float32, len(ix.postings))
-	n := float64(len(products))
 	for t, ps := range ix.postings {
-		df := float64(len(ps))
-		ix.idf[t] = float32(math.Log(1 + (n-df+0.5)/(df+0.5)))
+		ix.idf[t] = bm25IDF(len(products), len(ps))
 	}
 	return ix
+}
+
+func (ix *keywordIndex) lengthNorm(dl float32) float32 {
+	return bm25K1 * (1 - bm25B + bm25B*dl/ix.avgLen)
+}
+
+func bm25IDF(n, df int) float32 {
+	return float32(math.Log(1 + (float64(n)-float64(df)+0.5)/(float64(df)+0.5)))
+}
+
+// withChanges returns an index over a catalog of n products in which the
+// document doc has the text of changed[doc] instead of old[doc]; old[doc]
+// is nil for an appended document. It copies only the posting lists of the
+// terms involved and recomputes their idf. The average length stays that
+// of the last full build.
+func (ix *keywordIndex) withChanges(cfg *searchConfig, n int, old, changed map[int32]*Product) *keywordIndex {
+	next := &keywordIndex{
+		postings: maps.Clone(ix.postings),
+		norm:     slices.Grow(slices.Clone(ix.norm), n-len(ix.norm))[:n],
+		idf:      maps.Clone(ix.idf),
+		avgLen:   ix.avgLen,
+	}
+	touched := map[string]bool{}
+	var toks []string
+	for doc, p := range old {
+		tf, _ := docTerms(p, cfg, toks)
+		for t := range tf {
+			next.postings[t] = slices.DeleteFunc(slices.Clone(next.postings[t]),
+				func(ps posting) bool { return ps.doc == doc })
+			touched[t] = true
+		}
+	}
+	for _, doc := range sortedDocs(changed) {
+		tf, dl := docTerms(changed[doc], cfg, toks)
+		for t, v := range tf {
+			next.postings[t] = append(slices.Clip(next.postings[t]), posting{doc: doc, tf: v})
+			touched[t] = true
+		}
+		next.norm[doc] = next.lengthNorm(dl)
+	}
+	for t := range touched {
+		if len(next.postings[t]) == 0 {
+			delete(next.postings, t)
+			delete(next.idf, t)
+			continue
+		}
+		next.idf[t] = bm25IDF(n, len(next.postings[t]))
+	}
+	return next
 }
 
 // score adds the BM25 score of each query term to scores and appends every

@@ -25,13 +25,15 @@ type Embedder interface {
 // buckets, enough that two features of one product rarely share a bucket.
 const localDim = 1 << 16
 
-// Feature weights of the local embedder. Whole words count most; character
-// n-grams let misspellings, word forms and split or joined compounds
-// ("deckover", "deck over") still overlap.
+// Feature weights of the local embedder. Character trigrams let
+// misspellings, word forms and split or joined compounds ("deckover",
+// "deck over") still overlap. Trigrams weigh as much as words: on the
+// validation half of the Home Depot queries the hybrid's nDCG@10 was
+// 0.4000, 0.4045 and 0.4058 with trigram weights 0.35, 0.6 and 1.0.
 const (
 	weightWord    = 1.0
 	weightBigram  = 0.7
-	weightTrigram = 0.6
+	weightTrigram = 1.0
 	weightCJKUni  = 0.5
 	weightCJKBi   = 1.0
 )

@@ -128,10 +128,18 @@ func (ix *Index) migrate(snap *snapshot) error {
 
 // Upsert adds products or replaces those with the same ID. It returns after
 // the new catalog is persisted. Products whose embedded text is unchanged
-// keep their vectors.
+// keep their vectors. A small upsert into the local embedder's index
+// patches the search structures instead of rebuilding them (see
+// maxIncrementalShare).
 func (ix *Index) Upsert(ctx context.Context, products []Product) error {
 	if err := validateProducts(products); err != nil {
 		return fmt.Errorf("upsert products: %w", err)
+	}
+	if done, err := ix.patch(products); done || err != nil {
+		if err != nil {
+			return fmt.Errorf("upsert %d products: %w", len(products), err)
+		}
+		return nil
 	}
 	err := ix.write(ctx, func(old map[string]Product) []Product {
 		next := maps.Clone(old)
@@ -144,6 +152,31 @@ func (ix *Index) Upsert(ctx context.Context, products []Product) error {
 		return fmt.Errorf("upsert %d products: %w", len(products), err)
 	}
 	return nil
+}
+
+// patch applies an upsert incrementally and reports whether it did; it
+// declines when the current state cannot be patched.
+func (ix *Index) patch(products []Product) (bool, error) {
+	se, ok := ix.embedder.(sparseEmbedder)
+	if !ok {
+		return false, nil
+	}
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+	if ix.closed {
+		return true, ErrClosed
+	}
+	old := ix.cur.Load()
+	if !old.canPatch(len(products)) {
+		return false, nil
+	}
+	st := old.withUpserts(products, func(p *Product) sparseVector { return se.embedSparse(embeddingText(p)) })
+	if err := ix.persist(st); err != nil {
+		return true, err
+	}
+	ix.cur.Store(st)
+	ix.log.Info("index updated", "products", len(st.products), "upserted", len(products), "incremental", true)
+	return true, nil
 }
 
 // Delete removes the products with the given IDs; unknown IDs are ignored.
@@ -214,14 +247,20 @@ func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []
 		return err
 	}
 	st := newState(products, vecs, ix.cfg)
-	if ix.dir != "" {
-		if err := saveSnapshot(ix.dir, ix.embedder.Name(), st); err != nil {
-			return err
-		}
+	if err := ix.persist(st); err != nil {
+		return err
 	}
 	ix.cur.Store(st)
 	ix.log.Info("index updated", "products", len(products))
 	return nil
+}
+
+// persist saves st under the index directory, if the index has one.
+func (ix *Index) persist(st *state) error {
+	if ix.dir == "" {
+		return nil
+	}
+	return saveSnapshot(ix.dir, ix.embedder.Name(), st)
 }
 
 // isSparse reports whether the embedder's vectors are stored sparsely.
@@ -341,9 +380,9 @@ func (ix *Index) Get(id string) (Product, bool) {
 // Products returns a copy of the catalog sorted by ID.
 func (ix *Index) Products() []Product {
 	st := ix.cur.Load()
-	out := make([]Product, len(st.products))
-	for i, p := range st.products {
-		out[i] = cloneProduct(p)
+	out := make([]Product, len(st.order))
+	for i, doc := range st.order {
+		out[i] = cloneProduct(st.products[doc])
 	}
 	return out
 }

@@ -145,7 +145,8 @@ func (st *state) queryTerms(text string) []string {
 
 func listFiltered(st *state, f *compiledFilter, limit int, budget float64) []Hit {
 	var hits, over []Hit
-	for i := range st.products {
+	for _, doc := range st.order {
+		i := int(doc)
 		if len(hits) == limit {
 			break
 		}

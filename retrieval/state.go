@@ -8,7 +8,12 @@ import (
 // it. Writers build a new state aside and swap the pointer, so searches
 // never wait for a write.
 type state struct {
-	products []Product // sorted by ID
+	// products are in document order: sorted by ID after a full write,
+	// in file order after Open, with products added by incremental writes
+	// appended.
+	products []Product
+	// order lists the documents sorted by product ID.
+	order    []int32
 	byID     map[string]int
 	keywords *keywordIndex
 	vectors  vectors
@@ -22,6 +27,9 @@ type state struct {
 	// between spaces.
 	colorBits []uint32
 	colorText []string
+	// changedSinceBuild counts the documents changed or added by
+	// incremental writes since the last full build.
+	changedSinceBuild int
 }
 
 // vectors are the catalog's product vectors in the form their embedder
@@ -43,6 +51,7 @@ func (v vectors) count() int {
 	return 0
 }
 
+// newState builds a state with products in the given document order.
 func newState(products []Product, vecs vectors, cfg *searchConfig) *state {
 	s := &state{
 		products:  products,
@@ -56,19 +65,26 @@ func newState(products []Product, vecs vectors, cfg *searchConfig) *state {
 		colorText: make([]string, len(products)),
 	}
 	for i := range products {
-		p := &products[i]
-		s.byID[p.ID] = i
-		s.category[i] = strings.ToLower(p.Category)
-		s.brand[i] = strings.ToLower(p.Brand)
-		text := p.Color + " " + p.Title + " " + strings.Join(p.Tags, " ")
-		for _, c := range findColors(text) {
-			s.colorBits[i] |= colorBit(c)
-		}
-		var words []string
-		splitRuns(p.Color+" "+strings.Join(p.Tags, " "), func(r textRun) { words = append(words, r.text) })
-		s.colorText[i] = " " + strings.Join(words, " ") + " "
+		s.byID[products[i].ID] = i
+		s.setFilterFields(i)
 	}
+	s.order = sortedOrder(products)
 	return s
+}
+
+// setFilterFields derives the filter fields of document i from its product.
+func (s *state) setFilterFields(i int) {
+	p := &s.products[i]
+	s.category[i] = strings.ToLower(p.Category)
+	s.brand[i] = strings.ToLower(p.Brand)
+	text := p.Color + " " + p.Title + " " + strings.Join(p.Tags, " ")
+	s.colorBits[i] = 0
+	for _, c := range findColors(text) {
+		s.colorBits[i] |= colorBit(c)
+	}
+	var words []string
+	splitRuns(p.Color+" "+strings.Join(p.Tags, " "), func(r textRun) { words = append(words, r.text) })
+	s.colorText[i] = " " + strings.Join(words, " ") + " "
 }
 
 // compiledFilter is a Filter prepared for testing many products: names

@@ -257,6 +257,12 @@ func rateLimited(wait time.Duration) *protocol.Error {
 }
 
 func (c *conn) event(f *protocol.Event) {
+	if ok, wait := c.s.eventLimit.allow(c.userID); !ok {
+		c.s.metrics.rateLimited.WithLabelValues("events").Inc()
+		c.reject(&protocol.Error{Code: protocol.CodeRateLimited, Retryable: true,
+			Message: fmt.Sprintf("too many events; retry in %d s", int(wait.Seconds())+1)}, "")
+		return
+	}
 	c.mu.Lock()
 	if f.Page != nil {
 		c.session.Page = pageOf(*f.Page)

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/concierge-chat/concierge/bot"
 	"github.com/concierge-chat/concierge/web/protocol"
 	"github.com/concierge-chat/concierge/web/wstest"
@@ -53,6 +55,8 @@ func TestMetricsCountTurns(t *testing.T) {
 	c := wstest.Dial(t, e.URL)
 	c.Hello(t, protocol.Hello{})
 	c.Ask(t, "m-1", "a wool scarf")
+	c.SendRaw(t, websocket.TextMessage, []byte("not json"))
+	c.ReadError(t, protocol.CodeInvalidJSON)
 
 	status, _, body := get(t, e.URL+"/metrics")
 	if status != http.StatusOK {
@@ -62,6 +66,7 @@ func TestMetricsCountTurns(t *testing.T) {
 		`concierge_turns_total{outcome="answered"} 1`,
 		`concierge_llm_replies_total{provider="offline"} 1`,
 		`concierge_connections 1`,
+		`concierge_frames_rejected_total{code="invalid_json"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

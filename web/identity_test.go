@@ -59,8 +59,11 @@ func TestVisitorIDKeepsHistory(t *testing.T) {
 			c := wstest.Dial(t, e.URL)
 			got := c.Hello(t, protocol.Hello{VisitorID: tt.visitorID})
 			if tt.keep {
-				if got.UserID != ready.UserID || len(got.History) != 2 {
-					t.Errorf("issued id got user %q with %d messages, want %q with 2", got.UserID, len(got.History), ready.UserID)
+				if got.UserID != ready.UserID {
+					t.Errorf("issued id got user %q, want %q", got.UserID, ready.UserID)
+				}
+				if len(got.History) != 2 {
+					t.Errorf("issued id got %d history messages, want 2", len(got.History))
 				}
 				if got.VisitorID != ready.VisitorID {
 					t.Errorf("visitor id changed to %q", got.VisitorID)
@@ -140,5 +143,50 @@ func TestRequireSignedClosesWith4401(t *testing.T) {
 	ok := wstest.Dial(t, e.URL)
 	if got := ok.Hello(t, protocol.Hello{UserToken: token}); got.UserID != "u:bob" {
 		t.Errorf("signed hello got user %q, want u:bob", got.UserID)
+	}
+}
+
+func TestUserTokenSharesHistoryAcrossDevices(t *testing.T) {
+	e := newEnv(t, envOptions{identity: web.IdentityOptions{JWTSecret: jwtSecret}})
+	token := signToken(t, jwt.SigningMethodHS256, jwtSecret, jwt.RegisteredClaims{Subject: "carol",
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))})
+	phone := wstest.Dial(t, e.URL)
+	phone.Hello(t, protocol.Hello{UserToken: token, Device: "mobile"})
+	phone.Ask(t, "m-1", "a wool scarf")
+
+	laptop := wstest.Dial(t, e.URL)
+	// A visitor id from another visitor does not override the token.
+	other := wstest.Dial(t, e.URL)
+	otherReady := other.Hello(t, protocol.Hello{})
+	got := laptop.Hello(t, protocol.Hello{UserToken: token, VisitorID: otherReady.VisitorID, Device: "desktop"})
+	if got.UserID != "u:carol" {
+		t.Errorf("user_id = %q, want u:carol", got.UserID)
+	}
+	if len(got.History) != 2 {
+		t.Errorf("second device got %d history messages, want 2", len(got.History))
+	}
+}
+
+func TestUserTokenRejectedCases(t *testing.T) {
+	valid := jwt.RegisteredClaims{Subject: "dave", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}
+	tests := []struct {
+		name     string
+		identity web.IdentityOptions
+		claims   jwt.RegisteredClaims
+	}{
+		{name: "no_jwt_secret_configured", claims: valid},
+		{name: "subject_over_128_bytes", identity: web.IdentityOptions{JWTSecret: jwtSecret},
+			claims: jwt.RegisteredClaims{Subject: strings.Repeat("s", 129), ExpiresAt: valid.ExpiresAt}},
+		{name: "not_valid_yet", identity: web.IdentityOptions{JWTSecret: jwtSecret},
+			claims: jwt.RegisteredClaims{Subject: "dave", ExpiresAt: valid.ExpiresAt,
+				NotBefore: jwt.NewNumericDate(time.Now().Add(30 * time.Minute))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{identity: tt.identity, noCatalog: true})
+			c := wstest.Dial(t, e.URL)
+			c.SendHello(t, protocol.Hello{UserToken: signToken(t, jwt.SigningMethodHS256, jwtSecret, tt.claims)})
+			c.ReadError(t, protocol.CodeUnauthorized)
+		})
 	}
 }

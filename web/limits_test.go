@@ -1,10 +1,12 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/concierge-chat/concierge/web"
 	"github.com/concierge-chat/concierge/web/protocol"
@@ -135,4 +137,29 @@ func TestMessagesPerMinutePerIP(t *testing.T) {
 	if !retryHint.MatchString(ef.Message) {
 		t.Errorf("rate_limited message %q has no retry hint", ef.Message)
 	}
+}
+
+// TestEventsPerMinutePerUser floods events: past the per-user limit they
+// are rejected and not stored, so a client cannot fill the store.
+func TestEventsPerMinutePerUser(t *testing.T) {
+	e := newEnv(t, envOptions{web: web.Config{EventsPerMinute: 5}, noCatalog: true})
+	c := wstest.Dial(t, e.URL)
+	ready := c.Hello(t, protocol.Hello{})
+	for range 5 {
+		checkAlive(t, c, "within the event limit")
+	}
+	c.Send(t, pageView)
+	ef := c.ReadError(t, protocol.CodeRateLimited)
+	if !ef.Retryable || !retryHint.MatchString(ef.Message) {
+		t.Errorf("rate_limited event error = %+v, want retryable with a retry hint", ef)
+	}
+	stored, err := e.store.Events(context.Background(), ready.UserID, time.Time{})
+	if err != nil {
+		t.Fatalf("load events: %v", err)
+	}
+	if len(stored) != 5 {
+		t.Errorf("stored %d events, want the 5 within the limit", len(stored))
+	}
+	// Messages have their own budget.
+	c.Ask(t, "m-1", "a wool scarf")
 }

@@ -86,9 +86,14 @@ func TestResentMessageIsAnsweredOnce(t *testing.T) {
 	if !dup.Duplicate {
 		t.Error("reply.end to a resent id has duplicate = false")
 	}
-	if dup.Seq != first.End.Seq || dup.TurnID != first.End.TurnID || dup.Text != first.End.Text {
-		t.Errorf("duplicate reply = seq %d %s %q, want seq %d %s %q", dup.Seq, dup.TurnID, dup.Text,
-			first.End.Seq, first.End.TurnID, first.End.Text)
+	if dup.Seq != first.End.Seq {
+		t.Errorf("duplicate seq = %d, want %d", dup.Seq, first.End.Seq)
+	}
+	if dup.TurnID != first.End.TurnID {
+		t.Errorf("duplicate turn_id = %q, want %q", dup.TurnID, first.End.TurnID)
+	}
+	if dup.Text != first.End.Text {
+		t.Errorf("duplicate text = %q, want %q", dup.Text, first.End.Text)
 	}
 	if len(dup.Products) != len(first.End.Products) {
 		t.Errorf("duplicate reply has %d cards, want %d", len(dup.Products), len(first.End.Products))
@@ -208,5 +213,38 @@ func TestTwoConnectionsShareTurnOrder(t *testing.T) {
 	}
 	if fmt.Sprint(roles) != "[user assistant user assistant]" {
 		t.Errorf("stored roles = %v, want user and assistant alternating", roles)
+	}
+}
+
+// TestSameIDFromTwoConnections sends one message id from two connections
+// of a visitor at once: one turn runs and the other gets its stored reply.
+func TestSameIDFromTwoConnections(t *testing.T) {
+	fake := llmtest.NewOpenAI(t)
+	fake.Script(llmtest.Reply{Chunks: []string{"only ", "once"}, FirstTokenDelay: 100 * time.Millisecond})
+	e := newEnv(t, envOptions{fake: fake})
+	a := wstest.Dial(t, e.URL)
+	ready := a.Hello(t, protocol.Hello{})
+	b := wstest.Dial(t, e.URL)
+	b.Hello(t, protocol.Hello{VisitorID: ready.VisitorID})
+
+	a.SendMessage(t, "same", "waterproof boots")
+	b.SendMessage(t, "same", "waterproof boots")
+	var ends []protocol.ReplyEnd
+	for _, c := range []*wstest.Client{a, b} {
+		var end protocol.ReplyEnd
+		c.ReadUntil(t, protocol.TypeReplyEnd).Decode(t, &end)
+		ends = append(ends, end)
+	}
+	if ends[0].Duplicate == ends[1].Duplicate {
+		t.Errorf("duplicate flags = %v and %v, want exactly one duplicate", ends[0].Duplicate, ends[1].Duplicate)
+	}
+	if ends[0].Seq != ends[1].Seq || ends[0].Text != ends[1].Text {
+		t.Errorf("replies differ: seq %d %q and seq %d %q", ends[0].Seq, ends[0].Text, ends[1].Seq, ends[1].Text)
+	}
+	if n := len(fake.Requests()); n != 1 {
+		t.Errorf("fake LLM got %d requests, want 1", n)
+	}
+	if n := len(e.history(ready.UserID)); n != 2 {
+		t.Errorf("stored %d messages, want 2", n)
 	}
 }

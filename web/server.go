@@ -33,6 +33,7 @@ type Config struct {
 	MaxMessageRunes        int           // default 2,000
 	MessagesPerMinute      int           // per user; default 30
 	MessagesPerMinutePerIP int           // default 120
+	EventsPerMinute        int           // per user; default 120
 	MaxConnsPerIP          int           // default 50
 	SendQueue              int           // frames buffered per connection; default 256
 	MaxPendingMessages     int           // messages waiting for their turn; default 8
@@ -51,6 +52,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxMessageRunes, 2000)
 	def(&c.MessagesPerMinute, 30)
 	def(&c.MessagesPerMinutePerIP, 120)
+	def(&c.EventsPerMinute, 120)
 	def(&c.MaxConnsPerIP, 50)
 	def(&c.SendQueue, 256)
 	def(&c.MaxPendingMessages, 8)
@@ -110,8 +112,11 @@ type Server struct {
 
 	userLimit *rateLimiter
 	ipLimit   *rateLimiter
-	ipConns   *connCounter
-	turnLocks *keyedMutex
+	// eventLimit bounds stored events per user, because events are not
+	// counted against the message limits.
+	eventLimit *rateLimiter
+	ipConns    *connCounter
+	turnLocks  *keyedMutex
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}            // guarded by mu
@@ -147,14 +152,15 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		cfg: cfg, engine: opts.Engine, identity: opts.Identity, admin: opts.Admin, onMsg: opts.OnMessage,
 		ready: ready, log: log, now: now, metrics: newMetrics(),
-		userLimit: newRateLimiter(cfg.MessagesPerMinute, now),
-		ipLimit:   newRateLimiter(cfg.MessagesPerMinutePerIP, now),
-		ipConns:   newConnCounter(cfg.MaxConnsPerIP),
-		turnLocks: newKeyedMutex(),
-		conns:     map[*conn]struct{}{},
-		users:     map[string]map[*conn]struct{}{},
-		done:      make(chan struct{}),
-		started:   now(),
+		userLimit:  newRateLimiter(cfg.MessagesPerMinute, now),
+		ipLimit:    newRateLimiter(cfg.MessagesPerMinutePerIP, now),
+		eventLimit: newRateLimiter(cfg.EventsPerMinute, now),
+		ipConns:    newConnCounter(cfg.MaxConnsPerIP),
+		turnLocks:  newKeyedMutex(),
+		conns:      map[*conn]struct{}{},
+		users:      map[string]map[*conn]struct{}{},
+		done:       make(chan struct{}),
+		started:    now(),
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 4096,

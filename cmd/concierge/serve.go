@@ -390,7 +390,8 @@ func webConfig(c configs.Web) web.Config {
 		AllowedOrigins: c.AllowedOrigins, RequireOrigin: c.RequireOrigin,
 		MaxFrameBytes: int(c.MaxFrameBytes), MaxMessageRunes: c.MaxMessageRunes,
 		MessagesPerMinute: c.MessagesPerMinute, MessagesPerMinutePerIP: c.MessagesPerMinutePerIP,
-		MaxConnsPerIP: c.MaxConnsPerIP, SendQueue: c.SendQueue, MaxPendingMessages: c.MaxPendingMessages,
+		EventsPerMinute: c.EventsPerMinute,
+		MaxConnsPerIP:   c.MaxConnsPerIP, SendQueue: c.SendQueue, MaxPendingMessages: c.MaxPendingMessages,
 		PingInterval: c.PingInterval, PongTimeout: c.PongTimeout, WriteTimeout: c.WriteTimeout,
 	}
 }

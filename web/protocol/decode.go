@@ -111,7 +111,7 @@ func Decode(data []byte, lim Limits) (any, error) {
 		if h.Protocol != Version {
 			return nil, errorf(CodeUnsupportedProtocol, "protocol %d is not supported; send protocol 1", h.Protocol)
 		}
-		return &h, nil
+		return &h, validateHello(&h)
 	case TypeMessage:
 		var m Message
 		if err := unmarshal(data, &m); err != nil {
@@ -164,7 +164,69 @@ func validateMessage(m *Message, lim Limits) error {
 	return nil
 }
 
+// Byte limits of the string fields other than message text. Hello fields
+// reach the stored profile and the scenario, and event fields are stored
+// with each event, so each is bounded well below the frame limit.
+const (
+	maxIDBytes    = 128  // product, offer and turn ids, geo fields
+	maxNameBytes  = 256  // category paths, visitor ids
+	maxShortBytes = 64   // locale, timezone, device, page kind
+	maxURLBytes   = 8192 // page URLs, which tracking parameters can make long
+	maxTokenBytes = 4096 // user_token
+)
+
+type fieldLimit struct {
+	name  string
+	value string
+	max   int
+}
+
+// checkLengths returns an invalid_field error for the first field longer
+// than its limit.
+func checkLengths(fields []fieldLimit) error {
+	for _, f := range fields {
+		if len(f.value) > f.max {
+			return errorf(CodeInvalidField, "field %s is %d bytes; the limit is %d", f.name, len(f.value), f.max)
+		}
+	}
+	return nil
+}
+
+func pageLimits(prefix string, p Page) []fieldLimit {
+	return []fieldLimit{
+		{prefix + ".kind", p.Kind, maxShortBytes},
+		{prefix + ".url", p.URL, maxURLBytes},
+		{prefix + ".product_id", p.ProductID, maxIDBytes},
+	}
+}
+
+func validateHello(h *Hello) error {
+	fields := []fieldLimit{
+		{"visitor_id", h.VisitorID, maxNameBytes},
+		{"user_token", h.UserToken, maxTokenBytes},
+		{"locale", h.Locale, maxShortBytes},
+		{"timezone", h.Timezone, maxShortBytes},
+		{"device", h.Device, maxShortBytes},
+		{"geo.country", h.Geo.Country, maxIDBytes},
+		{"geo.region", h.Geo.Region, maxIDBytes},
+		{"geo.city", h.Geo.City, maxIDBytes},
+	}
+	return checkLengths(append(fields, pageLimits("page", h.Page)...))
+}
+
 func validateEvent(ev *Event) error {
+	fields := []fieldLimit{
+		{"product_id", ev.ProductID, maxIDBytes},
+		{"category", ev.Category, maxNameBytes},
+		{"offer_id", ev.OfferID, maxIDBytes},
+		{"turn_id", ev.TurnID, maxIDBytes},
+	}
+	if ev.Page != nil {
+		fields = append(fields, pageLimits("page", *ev.Page)...)
+	}
+	if err := checkLengths(fields); err != nil {
+		return err
+	}
 	if !slices.Contains(EventNames, ev.Name) {
 		return errorf(CodeInvalidField, "event name %q is unknown; use one of %s",
 			clipForMessage(ev.Name), strings.Join(EventNames, ", "))

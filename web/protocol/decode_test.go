@@ -45,6 +45,18 @@ var decodeCases = []struct {
 	{name: "feedback_rating_zero", frame: `{"type":"event","name":"feedback","turn_id":"t"}`, code: protocol.CodeInvalidField},
 	{name: "event_negative_value", frame: `{"type":"event","name":"purchase","value":-1}`, code: protocol.CodeInvalidField},
 	{name: "event_value_string", frame: `{"type":"event","name":"purchase","value":"9"}`, code: protocol.CodeInvalidField},
+	{name: "event_product_id_too_long", frame: `{"type":"event","name":"product_view","product_id":"` +
+		strings.Repeat("p", 129) + `"}`, code: protocol.CodeInvalidField},
+	{name: "event_category_too_long", frame: `{"type":"event","name":"product_view","category":"` +
+		strings.Repeat("c", 257) + `"}`, code: protocol.CodeInvalidField},
+	{name: "event_page_url_too_long", frame: `{"type":"event","name":"page_view","page":{"url":"https://x/` +
+		strings.Repeat("u", 8192) + `"}}`, code: protocol.CodeInvalidField},
+	{name: "hello_page_url_too_long", frame: `{"type":"hello","protocol":1,"page":{"url":"https://x/` +
+		strings.Repeat("u", 8192) + `"}}`, code: protocol.CodeInvalidField},
+	{name: "hello_locale_too_long", frame: `{"type":"hello","protocol":1,"locale":"` + strings.Repeat("l", 65) + `"}`,
+		code: protocol.CodeInvalidField},
+	{name: "hello_city_too_long", frame: `{"type":"hello","protocol":1,"geo":{"city":"` + strings.Repeat("c", 129) + `"}}`,
+		code: protocol.CodeInvalidField},
 	{name: "empty_text", frame: `{"type":"message","id":"a","text":""}`, code: protocol.CodeEmptyText},
 	{name: "blank_text", frame: `{"type":"message","id":"a","text":" \n\t\u3000"}`, code: protocol.CodeEmptyText},
 	{name: "missing_text", frame: `{"type":"message","id":"a"}`, code: protocol.CodeEmptyText},
@@ -132,6 +144,10 @@ func TestDecodeAccepts(t *testing.T) {
 			want: &protocol.Event{Type: "event", Name: "feedback", TurnID: "t_1", Rating: -1}},
 		{name: "event_page_view", frame: `{"type":"event","name":"page_view","page":{"kind":"cart"}}`,
 			want: &protocol.Event{Type: "event", Name: "page_view", Page: &protocol.Page{Kind: "cart"}}},
+		{name: "hello_long_tracking_url", frame: `{"type":"hello","protocol":1,"page":{"url":"https://shop.example/?utm=` +
+			strings.Repeat("x", 3000) + `"}}`,
+			want: &protocol.Hello{Type: "hello", Protocol: 1,
+				Page: protocol.Page{URL: "https://shop.example/?utm=" + strings.Repeat("x", 3000)}}},
 		{name: "leading_whitespace", frame: " \n{\"type\":\"hello\",\"protocol\":1}",
 			want: &protocol.Hello{Type: "hello", Protocol: 1}},
 	}
@@ -283,4 +299,34 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the frame:\n got %#v\nwant %#v", again, frame)
 		}
 	})
+}
+
+// TestErrorCodesDocumented compares the error code table of
+// docs/protocol.md with the codes this package sends.
+func TestErrorCodesDocumented(t *testing.T) {
+	codes := []string{
+		protocol.CodeInvalidJSON, protocol.CodeUnsupportedFrame, protocol.CodeUnknownType,
+		protocol.CodeHelloRequired, protocol.CodeUnsupportedProtocol, protocol.CodeInvalidField,
+		protocol.CodeInvalidText, protocol.CodeEmptyText, protocol.CodeMessageTooLong,
+		protocol.CodeFrameTooLarge, protocol.CodeUnauthorized, protocol.CodeRateLimited,
+		protocol.CodeQueueFull, protocol.CodeInternal,
+	}
+	data, err := os.ReadFile("../../docs/protocol.md")
+	if err != nil {
+		t.Fatalf("read protocol description: %v", err)
+	}
+	rows := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\| .* \\| (yes|no) \\|$").FindAllStringSubmatch(string(data), -1)
+	documented := map[string]bool{}
+	for _, row := range rows {
+		documented[row[1]] = true
+	}
+	for _, code := range codes {
+		if !documented[code] {
+			t.Errorf("error code %s is not in the docs/protocol.md error table", code)
+		}
+		delete(documented, code)
+	}
+	for code := range documented {
+		t.Errorf("docs/protocol.md documents error code %s, which the server never sends", code)
+	}
 }

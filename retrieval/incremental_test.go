@@ -1,0 +1,145 @@
+package retrieval
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+)
+
+// keywordPostingsByID returns each term's postings as product ID to
+// weighted frequency.
+func keywordPostingsByID(st *state) map[string]map[string]float32 {
+	out := map[string]map[string]float32{}
+	for t, ps := range st.keywords.postings {
+		m := map[string]float32{}
+		for _, p := range ps {
+			m[st.products[p.doc].ID] = p.tf
+		}
+		out[t] = m
+	}
+	return out
+}
+
+// sparseListsByID returns, for each non-empty dimension, the sorted IDs of
+// the products in its posting list.
+func sparseListsByID(st *state) map[int][]string {
+	out := map[int][]string{}
+	for d, list := range st.vectors.sparse.lists {
+		if len(list) == 0 {
+			continue
+		}
+		ids := make([]string, len(list))
+		for k, p := range list {
+			ids[k] = st.products[p.doc].ID
+		}
+		slices.Sort(ids)
+		out[d] = ids
+	}
+	return out
+}
+
+func TestIncrementalUpsertMatchesFullBuild(t *testing.T) {
+	catalog := syntheticCatalog(200)
+	patched := openIndex(t, t.TempDir(), Options{})
+	if err := patched.Upsert(t.Context(), catalog); err != nil {
+		t.Fatal(err)
+	}
+	built := patched.cur.Load()
+
+	renamed := catalog[3]
+	renamed.Title = "Renamed Copper Kettle"
+	repriced := catalog[4]
+	repriced.Price = 1
+	added := Product{ID: "sku-new", Title: "Bamboo Garden Hose", Price: 20, InStock: true}
+	upserts := []Product{renamed, repriced, added, added}
+	if err := patched.Upsert(t.Context(), upserts); err != nil {
+		t.Fatal(err)
+	}
+	st := patched.cur.Load()
+	if st.keywords == built.keywords {
+		t.Fatal("upsert rebuilt nothing: the keyword index is the old one")
+	}
+	if st.changedSinceBuild != 2 {
+		t.Errorf("changedSinceBuild = %d, want 2 (renamed and added; repriced keeps its text)", st.changedSinceBuild)
+	}
+
+	full := openIndex(t, "", Options{})
+	want := append(slices.Clone(catalog), added)
+	want[3], want[4] = renamed, repriced
+	if err := full.Replace(t.Context(), want); err != nil {
+		t.Fatal(err)
+	}
+	ref := full.cur.Load()
+
+	if got, exp := keywordPostingsByID(st), keywordPostingsByID(ref); !maps.EqualFunc(got, exp, maps.Equal) {
+		for term := range exp {
+			if !maps.Equal(got[term], exp[term]) {
+				t.Errorf("postings of %q = %v, want %v", term, got[term], exp[term])
+			}
+		}
+		t.Errorf("keyword postings differ from a full build (%d terms, want %d)", len(got), len(exp))
+	}
+	got, exp := sparseListsByID(st), sparseListsByID(ref)
+	if !maps.EqualFunc(got, exp, slices.Equal) {
+		t.Errorf("sparse posting lists differ from a full build (%d dimensions, want %d)", len(got), len(exp))
+	}
+
+	ids := patched.Products()
+	if len(ids) != len(want) {
+		t.Fatalf("Products() has %d products, want %d", len(ids), len(want))
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i-1].ID >= ids[i].ID {
+			t.Fatalf("Products() not sorted by ID at %d: %s, %s", i, ids[i-1].ID, ids[i].ID)
+		}
+	}
+	if p, _ := patched.Get(repriced.ID); p.Price != 1 {
+		t.Errorf("price of %s = %v, want 1", repriced.ID, p.Price)
+	}
+	res, err := patched.Search(t.Context(), Query{Text: "renamed copper kettle"})
+	if err != nil || len(res.Hits) == 0 || res.Hits[0].Product.ID != renamed.ID {
+		t.Errorf("search for the renamed product = %v, %v; want %s first", hitIDs(res), err, renamed.ID)
+	}
+	res, err = patched.Search(t.Context(), Query{Text: "bamboo garden hose"})
+	if err != nil || len(res.Hits) == 0 || res.Hits[0].Product.ID != added.ID {
+		t.Errorf("search for the added product = %v, %v; want %s first", hitIDs(res), err, added.ID)
+	}
+
+	// The patched state is persisted: a reload finds the same catalog.
+	reloaded := openIndex(t, patched.dir, Options{})
+	if reloaded.Len() != len(want) {
+		t.Errorf("reloaded %d products, want %d", reloaded.Len(), len(want))
+	}
+	if p, _ := reloaded.Get(renamed.ID); p.Title != renamed.Title {
+		t.Errorf("reloaded title = %q, want %q", p.Title, renamed.Title)
+	}
+}
+
+func TestIncrementalUpsertFallsBackToFullBuild(t *testing.T) {
+	ix := openIndex(t, "", Options{})
+	catalog := syntheticCatalog(50)
+	if err := ix.Upsert(t.Context(), catalog); err != nil {
+		t.Fatal(err)
+	}
+	// 50 products allow 5 incremental changes before a full build.
+	for round := range 4 {
+		changed := catalog[round*2 : round*2+2]
+		for k := range changed {
+			changed[k].Title = fmt.Sprintf("%s round %d", changed[k].Title, round)
+		}
+		if err := ix.Upsert(t.Context(), changed); err != nil {
+			t.Fatal(err)
+		}
+		st := ix.cur.Load()
+		wantChanged := (round + 1) * 2
+		if round == 2 {
+			wantChanged = 0 // 4+2 > 5, so this write rebuilt everything
+		} else if round == 3 {
+			wantChanged = 2
+		}
+		if st.changedSinceBuild != wantChanged {
+			t.Errorf("round %d: changedSinceBuild = %d, want %d", round, st.changedSinceBuild, wantChanged)
+		}
+	}
+}
