@@ -42,9 +42,12 @@ type Options struct {
 	HandoverTimeout time.Duration
 	// Mask hides personal data before text reaches the model or the logs;
 	// nil sends text unchanged.
-	Mask   func(string) string
-	Logger *slog.Logger
-	Now    func() time.Time
+	Mask func(string) string
+	// LogContent logs the masked message and reply text at debug level;
+	// off by default so transcripts stay out of logs.
+	LogContent bool
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Engine runs turns. It is safe for concurrent use; callers run at most one

@@ -353,6 +353,10 @@ func (t *turn) finish(ctx context.Context) (Reply, error) {
 		return Reply{}, fmt.Errorf("turn %s: store reply: %w", t.id, err)
 	}
 	reply.Seq = msg.Seq
+	if e.opts.LogContent {
+		e.log.Debug("turn text", "turn_id", t.id, "user_id", t.s.UserID,
+			"message", e.opts.Mask(t.in.Text), "reply", e.opts.Mask(t.text))
+	}
 	if o := t.decision.Offer; o != nil {
 		imp := memory.Impression{OfferID: o.ID, TurnID: t.id, Variant: t.variant.Name,
 			Time: t.start, Features: t.decision.Features}

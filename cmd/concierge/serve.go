@@ -218,7 +218,7 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 		StoreName: "Concierge Demo Store", TurnTimeout: cfg.Bot.TurnTimeout,
 		HistoryMessages: cfg.Bot.HistoryMessages, Products: cfg.Bot.Products,
 		Temperature: cfg.LLM.Temperature, MaxTokens: cfg.LLM.MaxTokens,
-		AttributionWindow: cfg.Offers.AttributionWindow, Mask: mask,
+		AttributionWindow: cfg.Offers.AttributionWindow, Mask: mask, LogContent: cfg.Log.Content,
 		HandoverTimeout: cfg.Admin.HandoverTimeout, Logger: log.With("component", "bot"),
 	})
 	if err != nil {
