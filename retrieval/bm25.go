@@ -139,10 +139,10 @@ func bm25IDF(n, df int) float32 {
 }
 
 // withChanges returns an index over a catalog of n products in which the
-// document doc has the text of changed[doc] instead of old[doc]; old[doc]
-// is nil for an appended document. It copies only the posting lists of the
-// terms involved and recomputes their idf. The average length stays that
-// of the last full build.
+// document doc has the text of changed[doc] instead of old[doc]; a doc
+// missing from old is appended. It copies each posting list involved once
+// and recomputes the idf of those terms. The average length stays that of
+// the last full build.
 func (ix *keywordIndex) withChanges(cfg *searchConfig, n int, old, changed map[int32]*Product) *keywordIndex {
 	next := &keywordIndex{
 		postings: maps.Clone(ix.postings),
@@ -150,25 +150,34 @@ func (ix *keywordIndex) withChanges(cfg *searchConfig, n int, old, changed map[i
 		idf:      maps.Clone(ix.idf),
 		avgLen:   ix.avgLen,
 	}
-	touched := map[string]bool{}
+	removed := map[string][]int32{}
 	var toks []string
 	for doc, p := range old {
 		tf, _ := docTerms(p, cfg, toks)
 		for t := range tf {
-			next.postings[t] = slices.DeleteFunc(slices.Clone(next.postings[t]),
-				func(ps posting) bool { return ps.doc == doc })
-			touched[t] = true
+			removed[t] = append(removed[t], doc)
 		}
+	}
+	// Every list involved gets a fresh backing array, so that the appends
+	// below never write into one that an older index still reads.
+	fresh := map[string]bool{}
+	for t, docs := range removed {
+		next.postings[t] = slices.DeleteFunc(slices.Clone(ix.postings[t]),
+			func(p posting) bool { return slices.Contains(docs, p.doc) })
+		fresh[t] = true
 	}
 	for _, doc := range sortedDocs(changed) {
 		tf, dl := docTerms(changed[doc], cfg, toks)
 		for t, v := range tf {
-			next.postings[t] = append(slices.Clip(next.postings[t]), posting{doc: doc, tf: v})
-			touched[t] = true
+			if !fresh[t] {
+				next.postings[t] = slices.Clone(ix.postings[t])
+				fresh[t] = true
+			}
+			next.postings[t] = append(next.postings[t], posting{doc: doc, tf: v})
 		}
 		next.norm[doc] = next.lengthNorm(dl)
 	}
-	for t := range touched {
+	for t := range fresh {
 		if len(next.postings[t]) == 0 {
 			delete(next.postings, t)
 			delete(next.idf, t)

@@ -1,6 +1,7 @@
 package retrieval
 
-// fusionMethod is how Search combines the keyword and vector rankings.
+// fusionMethod is the rule by which Search combines the keyword and vector
+// rankings.
 type fusionMethod int
 
 const (

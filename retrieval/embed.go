@@ -14,7 +14,7 @@ import (
 // Embedder turns texts into vectors. Implementations return one vector per
 // text, all of one dimension and L2-normalized.
 type Embedder interface {
-	// Name identifies the model and dimension, such as "local-hash-v1-512".
+	// Name identifies the model and dimension, such as "local-hash-v2-65536".
 	// The index stores it, and a different name at Open re-embeds the catalog.
 	Name() string
 	// Embed returns one vector per text, in order.
@@ -49,9 +49,9 @@ type localEmbedder struct{ dim int }
 // An Index does not call Embed for it: the Index takes the sparse features
 // directly and weights each bucket by its inverse document frequency in the
 // catalog (see sparseIndex), which a catalog-independent embedder cannot
-// do. Embed returns the same features as dense, L2-normalized vectors
-// without that weighting, for callers outside the Index; such a vector has
-// 65,536 entries of which a few dozen are non-zero.
+// do. Embed returns the same features without that weighting as dense,
+// L2-normalized vectors for callers outside the Index. Such a vector has
+// 65,536 entries, of which a few dozen are non-zero.
 func NewLocalEmbedder() Embedder { return localEmbedder{dim: localDim} }
 
 func (e localEmbedder) Name() string { return "local-hash-v2-" + strconv.Itoa(e.dim) }

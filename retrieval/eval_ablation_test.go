@@ -75,6 +75,7 @@ func TestEvalAblation(t *testing.T) {
 	}
 
 	t.Logf("| configuration | recall@10 all | ndcg@10 all | ndcg@10 validation | ndcg@10 held-out |")
+	ndcg := map[string]float64{}
 	for _, row := range rows {
 		ix, err := Open(t.Context(), "", Options{Embedder: row.embedder, config: row.config})
 		if err != nil {
@@ -91,6 +92,13 @@ func TestEvalAblation(t *testing.T) {
 		if all.Queries == 0 {
 			t.Errorf("%s: no judged queries ran", row.name)
 		}
+		ndcg[row.name] = all.NDCGAt
+	}
+	// The vector side must add to keyword search, not subtract from it.
+	keyword, kwOK := ndcg["plus_cjk_bigrams"]
+	hybrid, hyOK := ndcg["hybrid_score_0.5_default"]
+	if kwOK && hyOK && hybrid <= keyword {
+		t.Errorf("hybrid ndcg@10 %.4f is not above keyword-only %.4f", hybrid, keyword)
 	}
 }
 

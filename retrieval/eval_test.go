@@ -13,7 +13,7 @@ import (
 const homeDepotDir = "../../shared/data/homedepot-search-relevance"
 
 // TestEvalHomeDepot runs the retrieval evaluation on the Home Depot set. It
-// indexes 54,667 products (about 15 s, minutes under -race), so it runs only
+// indexes 54,667 products (about 10 s, minutes under -race), so it runs only
 // when asked for:
 // RETRIEVAL_EVAL=1 go test -run TestEvalHomeDepot -v ./retrieval
 func TestEvalHomeDepot(t *testing.T) {
@@ -42,7 +42,7 @@ func TestEvalHomeDepot(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "queries=") {
 		t.Errorf("last line = %q, want it to start with queries=", last)
 	}
-	if m.NDCGAt < 0.37 {
-		t.Errorf("ndcg@10 = %.4f, want at least 0.37", m.NDCGAt)
+	if m.NDCGAt < 0.40 {
+		t.Errorf("ndcg@10 = %.4f, want at least 0.40", m.NDCGAt)
 	}
 }

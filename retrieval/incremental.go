@@ -7,9 +7,9 @@ import (
 )
 
 // maxIncrementalShare bounds incremental writes. An Upsert patches the
-// current state when the products it changes, added to those changed since
-// the last full build, are at most this share of the catalog; otherwise it
-// rebuilds everything. A full build also refreshes the corpus statistics
+// current state while the products changed since the last full build,
+// its own included, stay at most this share of the catalog. Past it, the
+// Upsert rebuilds everything, which also refreshes the corpus statistics
 // (BM25 idf of untouched terms, average document length, the vector idf)
 // that incremental writes leave as they were.
 const maxIncrementalShare = 0.1

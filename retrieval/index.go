@@ -35,7 +35,8 @@ type Options struct {
 }
 
 // Index is a product catalog with hybrid keyword and vector search,
-// persisted as one file under its directory. It is safe for concurrent use.
+// persisted as a snapshot file and a write-ahead log under its directory.
+// It is safe for concurrent use.
 // Writes (Upsert, Delete, Replace) run one at a time and build the new
 // search state aside; Search and the read methods read an immutable
 // snapshot and never wait for a write.
@@ -45,9 +46,12 @@ type Index struct {
 	log      *slog.Logger
 	cfg      *searchConfig
 
-	// writeMu serializes writers and guards closed.
+	// writeMu serializes writers and guards closed and generation.
 	writeMu sync.Mutex
 	closed  bool
+	// generation is the snapshot generation that the write-ahead log
+	// extends.
+	generation uint64
 
 	cur atomic.Pointer[state]
 }
@@ -99,23 +103,79 @@ func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 // made by an embedder of another name or kind, it re-embeds the catalog and
 // saves it.
 func (ix *Index) adopt(ctx context.Context, snap *snapshot) error {
-	if snap.embedder == ix.embedder.Name() && snap.sparse == ix.isSparse() {
-		ix.cur.Store(newState(snap.products, snap.vectors(), ix.cfg))
-		ix.log.Info("index loaded", "dir", ix.dir, "products", len(snap.products), "embedder", snap.embedder)
+	ix.generation = snap.generation
+	recs, torn, err := readLog(ix.dir, snap.generation)
+	if err != nil {
+		return err
+	}
+	st := newState(snap.products, snap.vectors(), ix.cfg)
+	se, sparse := ix.embedder.(sparseEmbedder)
+	if snap.embedder == ix.embedder.Name() && snap.sparse == sparse && (len(recs) == 0 || st.vectors.sparse != nil) {
+		for _, rec := range recs {
+			st = st.withUpserts(rec.Products, replayVectors(rec, se))
+		}
+		ix.cur.Store(st)
+		ix.log.Info("index loaded", "dir", ix.dir, "products", len(st.products), "embedder", snap.embedder,
+			"log_records", len(recs))
+		if torn {
+			ix.log.Warn("index log ends in a torn record, dropping it", "dir", ix.dir, "file", logFile)
+			return ix.write(ctx, func(old map[string]Product) []Product { return slices.Collect(maps.Values(old)) })
+		}
 		return nil
 	}
+
+	products := snap.products
+	for _, rec := range recs {
+		products = mergeProducts(products, rec.Products)
+	}
 	ix.log.Info("embedder changed, re-embedding catalog", "dir", ix.dir,
-		"from", snap.embedder, "to", ix.embedder.Name(), "products", len(snap.products))
-	if err := ix.write(ctx, func(map[string]Product) []Product { return snap.products }); err != nil {
+		"from", snap.embedder, "to", ix.embedder.Name(), "products", len(products))
+	if err := ix.write(ctx, func(map[string]Product) []Product { return products }); err != nil {
 		return fmt.Errorf("re-embed: %w", err)
 	}
 	return nil
 }
 
+// replayVectors returns the vector function for replaying rec: the logged
+// vector of each product, or a new embedding when the record has none.
+func replayVectors(rec logRecord, se sparseEmbedder) func(*Product) sparseVector {
+	byID := make(map[string]sparseVector, len(rec.Products))
+	for i, p := range rec.Products {
+		if rec.Indexes[i] != nil {
+			byID[p.ID] = sparseVector{idx: rec.Indexes[i], val: rec.Values[i]}
+		}
+	}
+	return func(p *Product) sparseVector {
+		if v, ok := byID[p.ID]; ok {
+			return v
+		}
+		return se.embedSparse(embeddingText(p))
+	}
+}
+
+// mergeProducts returns products with each of upserts replacing the
+// product of its ID or appended.
+func mergeProducts(products, upserts []Product) []Product {
+	byID := make(map[string]int, len(products))
+	out := slices.Clone(products)
+	for i, p := range out {
+		byID[p.ID] = i
+	}
+	for _, p := range upserts {
+		if i, ok := byID[p.ID]; ok {
+			out[i] = p
+			continue
+		}
+		byID[p.ID] = len(out)
+		out = append(out, p)
+	}
+	return out
+}
+
 // migrate replaces a chromem-go export read at Open with the current file
 // format.
 func (ix *Index) migrate(snap *snapshot) error {
-	if err := saveSnapshot(ix.dir, ix.embedder.Name(), ix.cur.Load()); err != nil {
+	if err := ix.persist(ix.cur.Load()); err != nil {
 		return fmt.Errorf("migrate %s: %w", legacySnapshotFile, err)
 	}
 	if err := os.Remove(filepath.Join(ix.dir, legacySnapshotFile)); err != nil {
@@ -170,9 +230,25 @@ func (ix *Index) patch(products []Product) (bool, error) {
 	if !old.canPatch(len(products)) {
 		return false, nil
 	}
-	st := old.withUpserts(products, func(p *Product) sparseVector { return se.embedSparse(embeddingText(p)) })
-	if err := ix.persist(st); err != nil {
-		return true, err
+
+	rec := logRecord{Products: products, Indexes: make([][]uint32, len(products)),
+		Values: make([][]float32, len(products))}
+	embedded := map[string]sparseVector{}
+	st := old.withUpserts(products, func(p *Product) sparseVector {
+		v := se.embedSparse(embeddingText(p))
+		embedded[p.ID] = v
+		return v
+	})
+	for i, p := range products {
+		if v, ok := embedded[p.ID]; ok {
+			rec.Indexes[i], rec.Values[i] = v.idx, v.val
+		}
+	}
+
+	if ix.dir != "" {
+		if err := appendLog(ix.dir, ix.generation, rec); err != nil {
+			return true, err
+		}
 	}
 	ix.cur.Store(st)
 	ix.log.Info("index updated", "products", len(st.products), "upserted", len(products), "incremental", true)
@@ -255,12 +331,18 @@ func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []
 	return nil
 }
 
-// persist saves st under the index directory, if the index has one.
+// persist saves st under the index directory, if the index has one, as a
+// new generation.
 func (ix *Index) persist(st *state) error {
 	if ix.dir == "" {
 		return nil
 	}
-	return saveSnapshot(ix.dir, ix.embedder.Name(), st)
+	generation := newGeneration()
+	if err := saveSnapshot(ix.dir, ix.embedder.Name(), st, generation); err != nil {
+		return err
+	}
+	ix.generation = generation
+	return nil
 }
 
 // isSparse reports whether the embedder's vectors are stored sparsely.

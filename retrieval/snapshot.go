@@ -19,7 +19,7 @@ import (
 //
 // Layout, all integers little-endian:
 //
-//	magic "CCIDX\x00\x00\x01", u32 format version
+//	magic "CCIDX\x00\x00\x01", u32 format version, u64 generation
 //	u32 length + embedder name
 //	u8 vector kind (1 dense, 2 sparse), u32 dimension, u32 product count
 //	u64 length + the products sorted by ID, as one encoding/gob []Product
@@ -29,7 +29,9 @@ import (
 //	u32 CRC-32C (Castagnoli) of every byte before it
 //
 // Open reads the file in one pass straight into the search structures, so
-// its peak memory is close to the loaded index's own size.
+// its peak memory is close to the loaded index's own size. The generation
+// is a random number drawn at every save; the write-ahead log (logFile)
+// names the generation it extends.
 const snapshotFile = "catalog.idx"
 
 const (
@@ -52,12 +54,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // snapshot is a loaded index file.
 type snapshot struct {
-	embedder string
-	sparse   bool
-	dim      int
-	products []Product
-	dense    *vectorMatrix
-	raw      []sparseVector
+	generation uint64
+	embedder   string
+	sparse     bool
+	dim        int
+	products   []Product
+	dense      *vectorMatrix
+	raw        []sparseVector
 }
 
 // vectors returns the snapshot's vectors ready for a state.
@@ -72,10 +75,11 @@ func (s *snapshot) vectors() vectors {
 	}
 }
 
-// saveSnapshot writes st to dir atomically: a temporary file in the same
-// directory is written, synced and renamed over the old one, and the
-// directory is synced so the rename survives a crash.
-func saveSnapshot(dir, embedder string, st *state) error {
+// saveSnapshot writes st to dir atomically as the given generation: a
+// temporary file in the same directory is written, synced and renamed over
+// the old one, and the directory is synced so the rename survives a crash.
+// It then removes the write-ahead log, which the new file includes.
+func saveSnapshot(dir, embedder string, st *state, generation uint64) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
@@ -86,7 +90,7 @@ func saveSnapshot(dir, embedder string, st *state) error {
 	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
 
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := writeSnapshot(bw, embedder, st); err != nil {
+	if err := writeSnapshot(bw, embedder, st, generation); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save index: write %s: %w", tmp.Name(), err)
 	}
@@ -102,6 +106,11 @@ func saveSnapshot(dir, embedder string, st *state) error {
 		return fmt.Errorf("save index: close %s: %w", tmp.Name(), err)
 	}
 	if err := os.Rename(tmp.Name(), filepath.Join(dir, snapshotFile)); err != nil {
+		return fmt.Errorf("save index: %w", err)
+	}
+	// A crash before this removal leaves a log of an older generation,
+	// which Open ignores.
+	if err := os.Remove(filepath.Join(dir, logFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("save index: %w", err)
 	}
 	return syncDir(dir)
@@ -146,7 +155,7 @@ func (sw *snapshotWriter) u32s(vs []uint32) {
 	sw.write(b)
 }
 
-func writeSnapshot(w io.Writer, embedder string, st *state) error {
+func writeSnapshot(w io.Writer, embedder string, st *state, generation uint64) error {
 	var products bytes.Buffer
 	if len(st.products) > 0 {
 		if err := gob.NewEncoder(&products).Encode(st.products); err != nil {
@@ -164,6 +173,7 @@ func writeSnapshot(w io.Writer, embedder string, st *state) error {
 	sw := &snapshotWriter{w: w, crc: crc32.New(castagnoli), buf: make([]byte, 0, 4096)}
 	sw.write([]byte(snapshotMagic))
 	sw.u32(snapshotVersion)
+	sw.write(binary.LittleEndian.AppendUint64(nil, generation))
 	sw.u32(uint32(len(embedder)))
 	sw.write([]byte(embedder))
 	sw.write([]byte{kind})
@@ -271,11 +281,15 @@ func readSnapshot(r io.Reader) (*snapshot, error) {
 	if v := sr.u32(); v != snapshotVersion {
 		return nil, fmt.Errorf("format version %d, want %d", v, snapshotVersion)
 	}
+	var generation uint64
+	if b := sr.read(8); b != nil {
+		generation = binary.LittleEndian.Uint64(b)
+	}
 	nameLen := sr.u32()
 	if nameLen > 1024 {
 		return nil, fmt.Errorf("embedder name of %d bytes", nameLen)
 	}
-	snap := &snapshot{embedder: string(sr.read(int(nameLen)))}
+	snap := &snapshot{generation: generation, embedder: string(sr.read(int(nameLen)))}
 	var kind byte
 	if b := sr.read(1); b != nil {
 		kind = b[0]
@@ -334,7 +348,7 @@ func readSnapshotProducts(sr *snapshotReader, snap *snapshot, n int) error {
 		return fmt.Errorf("read products: %w", err)
 	}
 	if len(snap.products) != n {
-		return fmt.Errorf("%d products, header says %d", len(snap.products), n)
+		return fmt.Errorf("decoded %d products, want %d from the header", len(snap.products), n)
 	}
 	return nil
 }

@@ -28,10 +28,10 @@ func newSparseVector(entries map[uint32]float32) sparseVector {
 
 // sparseIndex scores queries against the catalog's sparse vectors by cosine
 // similarity after weighting every dimension by its inverse document
-// frequency in the catalog, so a bucket that most products share (the
-// trigram "<st" or the word "with") counts little and a rare one counts
-// much. It is the vector-side counterpart of BM25's idf, learnt from the
-// catalog when the index is built. An index is immutable once built;
+// frequency in the catalog. A bucket that most products share (the trigram
+// "<st" or the word "with") so counts little, and a rare one counts much.
+// It is the vector-side counterpart of BM25's idf, learnt from the catalog
+// when the index is built. An index is immutable once built;
 // withChanges returns a new one that shares the unchanged posting lists.
 //
 // Scoring walks one posting list per non-zero query dimension, so its cost
@@ -103,29 +103,49 @@ func (ix *sparseIndex) appendDoc(doc int32, v sparseVector) {
 }
 
 // withChanges returns an index in which each product in changed has the
-// vector raw[doc], where doc may equal the current product count to append
-// a product. It copies only the posting lists of the dimensions involved
-// and keeps the idf of the current index.
+// vector changed[doc], where a doc at or past the current product count
+// appends a product. It copies each posting list involved once and keeps
+// the idf of the current index.
 func (ix *sparseIndex) withChanges(changed map[int32]sparseVector) *sparseIndex {
 	next := &sparseIndex{dim: ix.dim, raw: slices.Clone(ix.raw), idf: ix.idf, lists: slices.Clone(ix.lists)}
-	for doc := range changed {
-		if int(doc) < len(next.raw) {
-			for _, d := range next.raw[doc].idx {
-				next.lists[d] = slices.DeleteFunc(slices.Clone(next.lists[d]),
-					func(p vposting) bool { return p.doc == doc })
+	removed := map[uint32][]int32{}
+	added := map[uint32]int{}
+	for doc, v := range changed {
+		if int(doc) < len(ix.raw) {
+			for _, d := range ix.raw[doc].idx {
+				removed[d] = append(removed[d], doc)
 			}
 		}
+		for _, d := range v.idx {
+			added[d]++
+		}
 	}
+	// Give every list involved a fresh backing array, so that the appends
+	// below never write into one that an older index still reads.
+	fresh := func(d uint32, drop []int32) {
+		list := make([]vposting, 0, len(ix.lists[d])+added[d])
+		for _, p := range ix.lists[d] {
+			if !slices.Contains(drop, p.doc) {
+				list = append(list, p)
+			}
+		}
+		next.lists[d] = list
+	}
+	for d, docs := range removed {
+		fresh(d, docs)
+	}
+	for d := range added {
+		if _, done := removed[d]; !done {
+			fresh(d, nil)
+		}
+	}
+
 	for _, doc := range sortedDocs(changed) {
-		v := changed[doc]
 		for int(doc) >= len(next.raw) {
 			next.raw = append(next.raw, sparseVector{})
 		}
-		next.raw[doc] = v
-		for _, d := range v.idx {
-			next.lists[d] = slices.Clip(next.lists[d])
-		}
-		next.appendDoc(doc, v)
+		next.raw[doc] = changed[doc]
+		next.appendDoc(doc, changed[doc])
 	}
 	return next
 }

@@ -4,19 +4,12 @@ import (
 	"container/heap"
 )
 
-// vectorMatrix holds the catalog's unit vectors dimension-major: column d
-// is data[d*n:(d+1)*n], so entry (d, i) is component d of product i.
-//
-// NOTE: this layout is the reason a query at 100k products stays within a
-// few milliseconds. A query vector from the local embedder has only a few
-// dozen non-zero components out of 512, and a dot product needs only those
-// columns, so scoring the whole catalog costs nnz*n multiply-adds instead
-// of 512*n. chromem-go v0.7.0 scores every document against all 512
-// components: its QueryEmbedding took about 57 ms at 100k products on a
-// loaded 2-core AMD EPYC machine, against about 3 ms for a whole Search
-// here (BenchmarkSearch). The result is the same exhaustive cosine ranking.
-// A dense model's query touches every column and costs as much as
-// chromem-go's scan.
+// vectorMatrix holds the catalog's unit vectors from a dense embedder
+// dimension-major: column d is data[d*n:(d+1)*n], so entry (d, i) is
+// component d of product i. A query scores the whole catalog one column at
+// a time and skips the columns where the query is zero, which makes this
+// the same exhaustive cosine ranking as a chromem-go v0.7.0 query. The
+// local embedder's vectors go to sparseIndex instead.
 type vectorMatrix struct {
 	dim  int
 	n    int

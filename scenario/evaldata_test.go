@@ -208,9 +208,9 @@ func TestEvalSegmentRetail(t *testing.T) {
 }
 
 // validationHeldOut reports whether text falls in a validation 20% carved
-// out of a training set: md5 hex digits 16 to 24 modulo 5, independent of
-// the test splits above and of the -holdout split of concierge eval
-// classify, which use digits 8 to 16.
+// out of a training set, by md5 hex digits 16 to 24 modulo 5. The test
+// splits above and the -holdout split of concierge eval classify use
+// digits 8 to 16, so the validation split is independent of them.
 func validationHeldOut(text string) bool {
 	sum := md5.Sum([]byte(text))
 	n, err := strconv.ParseUint(hex.EncodeToString(sum[:])[16:24], 16, 64)

@@ -105,6 +105,7 @@ func (a *app) newAdmin(ctx context.Context, cfg configs.Config) error {
 	}
 	opts := admin.Options{
 		Store: a.store, Live: &a.adminLive, Catalog: &catalogUploads{a: a}, Reports: a.reports,
+		Segments:  segmentRuns{a: a},
 		TokenHash: hash,
 		Logger:    a.log.With("component", "admin"),
 	}
@@ -227,4 +228,21 @@ func startRetention(cfg configs.Memory, store purger, log *slog.Logger) (stop fu
 			<-done
 		})
 	}
+}
+
+// segmentRuns runs the segment job when staff ask for it.
+type segmentRuns struct {
+	a *app
+}
+
+func (s segmentRuns) RunSegments(ctx context.Context) (any, error) {
+	if s.a.segments == nil {
+		return nil, errors.New("the segment job has not started")
+	}
+	report, err := s.a.segments.RunNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"users": report.Users, "updated": report.Updated, "sizes": report.Sizes,
+		"silhouette": report.Silhouette, "duration_ms": report.Duration.Milliseconds()}, nil
 }

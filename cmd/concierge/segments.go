@@ -26,8 +26,8 @@ const (
 	segmentEventWindow = 180 * 24 * time.Hour
 	// minUsersPerSegment is the number of users per segment below which the
 	// job skips a run.
-	// NOTE: an estimate; fewer users make centroids that describe one or
-	// two people rather than a group.
+	// NOTE: an estimate. With fewer users a centroid describes one or two
+	// people rather than a group.
 	minUsersPerSegment = 5
 	// segmentSeed seeds K-Means, so the same users get the same segments
 	// on every run.
@@ -69,7 +69,7 @@ type SegmentJob struct {
 }
 
 // newSegmentJob returns a job that segments the users of store into k
-// segments; it does not start it.
+// segments. It does not start the job.
 func newSegmentJob(store segmentStore, k int, log *slog.Logger) *SegmentJob {
 	return &SegmentJob{store: store, k: k, now: time.Now, log: log, stop: func() {}}
 }
@@ -136,7 +136,7 @@ func (j *SegmentJob) runLogged(ctx context.Context) {
 	case err != nil && ctx.Err() != nil:
 		j.log.Info("segmentation stopped by shutdown", "error", err)
 	case err != nil:
-		j.log.Error("segmentation failed; retrying at the next run", "error", err)
+		j.log.Error("segmentation failed, retrying at the next run", "segments", j.k, "error", err)
 	default:
 		j.log.Info("segmentation done", "users", rep.Users, "updated", rep.Updated,
 			"sizes", rep.Sizes, "silhouette", rep.Silhouette,
@@ -145,17 +145,18 @@ func (j *SegmentJob) runLogged(ctx context.Context) {
 }
 
 // RunNow segments every stored user and writes each segment name into the
-// user's profile. It returns ErrTooFewUsers, with Users set, when there
-// are fewer than minUsersPerSegment users per segment; profiles are not
-// changed then. It waits for a periodic run in progress to finish first.
+// user's profile. It returns ErrTooFewUsers, with Users set and no profile
+// changed, when there are fewer than minUsersPerSegment users per segment.
+// It waits for a periodic run in progress to finish first.
 func (j *SegmentJob) RunNow(ctx context.Context) (SegmentReport, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	start := j.now()
-	users, err := j.userFeatures(ctx, start)
+	users, current, err := j.userFeatures(ctx, start)
 	if err != nil {
 		return SegmentReport{}, err
 	}
+
 	rep := SegmentReport{Users: len(users)}
 	if j.k < 2 || len(users) < j.k*minUsersPerSegment {
 		return rep, fmt.Errorf("segment %d users into %d segments: %w", len(users), j.k, ErrTooFewUsers)
@@ -164,13 +165,19 @@ func (j *SegmentJob) RunNow(ctx context.Context) (SegmentReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("segment users: %w", err)
 	}
+
 	rep.Silhouette = seg.Silhouette
 	rep.Sizes = make(map[string]int, seg.K)
 	for i, name := range seg.Names {
 		rep.Sizes[name] = seg.Sizes[i]
 	}
+
 	for _, u := range users {
-		changed, err := j.storeSegment(ctx, u.UserID, seg.Name(u.UserID))
+		name := seg.Name(u.UserID)
+		if current[u.UserID] == name {
+			continue // no write for an unchanged segment
+		}
+		changed, err := j.storeSegment(ctx, u.UserID, name)
 		if err != nil {
 			return rep, err
 		}
@@ -202,39 +209,42 @@ func (j *SegmentJob) storeSegment(ctx context.Context, userID, name string) (boo
 }
 
 // userFeatures builds the features of every stored user from the profile
-// and the events of the last segmentEventWindow.
-func (j *SegmentJob) userFeatures(ctx context.Context, now time.Time) ([]scenario.UserFeatures, error) {
+// and the events of the last segmentEventWindow. It also returns each
+// user's stored segment name.
+func (j *SegmentJob) userFeatures(ctx context.Context, now time.Time) ([]scenario.UserFeatures, map[string]string, error) {
 	var profiles []memory.Profile
 	err := j.store.Users(ctx, func(p memory.Profile) error {
 		profiles = append(profiles, p)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
+		return nil, nil, fmt.Errorf("list users: %w", err)
 	}
 	users := make([]scenario.UserFeatures, 0, len(profiles))
+	current := make(map[string]string, len(profiles))
 	for _, p := range profiles {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		events, err := j.store.Events(ctx, p.UserID, now.Add(-segmentEventWindow))
 		if err != nil {
-			return nil, fmt.Errorf("load events: %w", err)
+			return nil, nil, fmt.Errorf("load events: %w", err)
 		}
 		users = append(users, profileFeatures(p, events, now))
+		current[p.UserID] = p.Segment
 	}
-	return users, nil
+	return users, current, nil
 }
 
 // profileFeatures returns the segmentation features of one user:
-//   - category affinity: the profile's weighted interest, or else the
-//     categories of the events, as shares that sum to 1;
-//   - price level: the mean purchase value, or else the mean cart value,
-//     or else the last budget the user stated;
-//   - recency: days since LastSeen;
-//   - frequency: visits, or turns for a user who never opened the widget;
-//   - monetary: Revenue, or else the sum of purchase values;
-//   - emotion trend: the profile's moving average.
+//   - category affinity is the profile's weighted interest, or else the
+//     categories of the events, as shares that sum to 1.
+//   - price level is the mean purchase value, or else the mean cart value,
+//     or else the last budget the user stated.
+//   - recency is the days since LastSeen.
+//   - frequency is the visits, or the turns of a user with no visits.
+//   - monetary is Revenue, or else the sum of purchase values.
+//   - emotion trend is the profile's moving average.
 func profileFeatures(p memory.Profile, events []memory.Event, now time.Time) scenario.UserFeatures {
 	f := scenario.UserFeatures{
 		UserID:       p.UserID,
@@ -290,7 +300,7 @@ func profileFeatures(p memory.Profile, events []memory.Event, now time.Time) sce
 	return f
 }
 
-// shares scales weights to sum to 1 in place and returns them; an empty
+// shares scales weights in place to sum to 1 and returns them. An empty
 // map stays empty.
 func shares(weights map[string]float64) map[string]float64 {
 	var total float64

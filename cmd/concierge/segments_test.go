@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/concierge-chat/concierge/configs"
 	"github.com/concierge-chat/concierge/memory"
 	"github.com/concierge-chat/concierge/memory/memtest"
 )
@@ -127,6 +128,29 @@ func TestSegmentJobGroupsSyntheticUsers(t *testing.T) {
 	if again.Updated != 0 {
 		t.Errorf("second run updated %d profiles, want 0 for unchanged users", again.Updated)
 	}
+
+	// A segment changed by hand is set back on the next run.
+	_, err = store.UpdateProfile(t.Context(), "big-03", func(p *memory.Profile) error {
+		p.Segment = "stale"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	third, err := job.RunNow(t.Context())
+	if err != nil {
+		t.Fatalf("third RunNow: %v", err)
+	}
+	if third.Updated != 1 {
+		t.Errorf("third run updated %d profiles, want 1", third.Updated)
+	}
+	p, err := store.Profile(t.Context(), "big-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Segment != groupSegment["big"] {
+		t.Errorf("segment after the third run = %q, want %q", p.Segment, groupSegment["big"])
+	}
 }
 
 func TestSegmentJobSkipsTooFewUsers(t *testing.T) {
@@ -161,7 +185,7 @@ func (s signalingStore) Users(ctx context.Context, fn func(memory.Profile) error
 	return s.segmentStore.Users(ctx, fn)
 }
 
-func TestSegmentJobRunsAfterStartAndEachTick(t *testing.T) {
+func TestSegmentJobRunsOnStartAndTick(t *testing.T) {
 	store := signalingStore{segmentStore: memtest.Open(t), runs: make(chan struct{}, 4)}
 	job := newTestSegmentJob(store, 3)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -184,7 +208,7 @@ func TestSegmentJobRunsAfterStartAndEachTick(t *testing.T) {
 	}
 }
 
-func TestSegmentJobStopBeforeStart(t *testing.T) {
+func TestSegmentJobCancelBeforeStart(t *testing.T) {
 	store := signalingStore{segmentStore: memtest.Open(t), runs: make(chan struct{}, 1)}
 	job := newTestSegmentJob(store, 3)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -271,4 +295,22 @@ func TestProfileFeatures(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestStartSegmentJobStop(t *testing.T) {
+	store := memtest.Open(t)
+	seedShoppers(t, store, 10)
+	job := startSegmentJob(t.Context(), store, configs.Scenario{Segments: 3}, slog.New(slog.DiscardHandler))
+
+	// The first periodic run waits segmentStartDelay, so this run is the
+	// only one, and Stop returns without waiting for the delay.
+	rep, err := job.RunNow(t.Context())
+	if err != nil {
+		t.Fatalf("RunNow: %v", err)
+	}
+	if rep.Users != 30 {
+		t.Errorf("report users = %d, want 30", rep.Users)
+	}
+	job.Stop()
+	job.Stop()
 }

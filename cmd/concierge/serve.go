@@ -73,6 +73,10 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	// Shutdown waits for open requests, and staff event streams never end
 	// by themselves.
 	srv.RegisterOnShutdown(app.admin.Close)
+	// The background jobs start before the first request, so the staff
+	// console's on-demand segment run finds its job.
+	app.stopRetention = startRetention(cfg.Memory, app.store, log.With("component", "retention"))
+	app.segments = startSegmentJob(ctx, app.store, cfg.Scenario, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -84,8 +88,6 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	log.Debug("effective config", "config", cfg.Redacted())
 	warnRisky(log, cfg)
 	go app.loadCatalog(ctx, cfg)
-	app.stopRetention = startRetention(cfg.Memory, app.store, log.With("component", "retention"))
-	app.segments = startSegmentJob(ctx, app.store, cfg.Scenario, log)
 
 	select {
 	case err := <-served:

@@ -78,6 +78,8 @@ type Options struct {
 	Catalog Catalog
 	// Reports computes experiment reports. When it is nil, reports get 501.
 	Reports Reports
+	// Segments recomputes user segments. When it is nil, runs get 501.
+	Segments Segments
 	// TokenHash is the SHA-256 of the staff token.
 	TokenHash [32]byte
 	// Mask hides personal data in the live event stream, as the store masks
@@ -102,6 +104,7 @@ type Handler struct {
 	live      Live
 	catalog   Catalog
 	reports   Reports
+	segments  Segments
 	tokenHash [32]byte
 	mask      func(string) string
 	log       *slog.Logger
@@ -120,6 +123,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{
 		store: opts.Store, live: opts.Live, catalog: opts.Catalog, reports: opts.Reports,
+		segments:  opts.Segments,
 		tokenHash: opts.TokenHash,
 		mask:      opts.Mask, log: opts.Logger, now: opts.Now, hub: newHub(),
 	}
@@ -160,6 +164,7 @@ func (h *Handler) routes() {
 		"DELETE /api/admin/users/{user_id}":                   h.erase,
 		"POST /api/admin/catalog":                             h.uploadCatalog,
 		"GET /api/admin/reports/experiments":                  h.experimentReport,
+		"POST /api/admin/segments":                            h.runSegments,
 	}
 	for pattern, fn := range api {
 		mux.Handle(pattern, h.authorized(fn))

@@ -14,6 +14,27 @@ type Reports interface {
 	ExperimentReport(ctx context.Context, epsilon float64) (any, error)
 }
 
+// Segments recomputes user segments on demand.
+type Segments interface {
+	// RunSegments clusters the users now and returns a summary that
+	// encodes to JSON.
+	RunSegments(ctx context.Context) (any, error)
+}
+
+func (h *Handler) runSegments(w http.ResponseWriter, r *http.Request) {
+	if h.segments == nil {
+		writeError(w, http.StatusNotImplemented, "", "segmentation is not configured on this server")
+		return
+	}
+	summary, err := h.segments.RunSegments(r.Context())
+	if err != nil {
+		h.log.Warn("segment run failed", "error", err)
+		writeError(w, http.StatusConflict, "", "segments were not computed: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, summary)
+}
+
 func (h *Handler) experimentReport(w http.ResponseWriter, r *http.Request) {
 	if h.reports == nil {
 		writeError(w, http.StatusNotImplemented, "", "experiment reports are not configured on this server")

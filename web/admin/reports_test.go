@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -56,5 +57,45 @@ func TestExperimentReportNeedsToken(t *testing.T) {
 	status, _ := f.doToken(t, "GET", "/api/admin/reports/experiments", "", "")
 	if status != http.StatusUnauthorized {
 		t.Errorf("status without token = %d, want 401", status)
+	}
+}
+
+// fakeSegments counts runs and fails when told to.
+type fakeSegments struct {
+	runs int
+	err  error
+}
+
+func (f *fakeSegments) RunSegments(context.Context) (any, error) {
+	f.runs++
+	if f.err != nil {
+		return nil, f.err
+	}
+	return map[string]any{"users": 30}, nil
+}
+
+func TestRunSegmentsOnDemand(t *testing.T) {
+	segs := &fakeSegments{}
+	f := newFixture(t, nil, admin.Options{Segments: segs})
+	status, body := f.do(t, "POST", "/api/admin/segments", "")
+	if status != http.StatusOK {
+		t.Fatalf("status = %d, want 200; body %s", status, body)
+	}
+	if segs.runs != 1 {
+		t.Errorf("runs = %d, want 1", segs.runs)
+	}
+	if !strings.Contains(string(body), `"users":30`) {
+		t.Errorf("body %s lacks the run summary", body)
+	}
+}
+
+func TestRunSegmentsFailureIsConflict(t *testing.T) {
+	f := newFixture(t, nil, admin.Options{Segments: &fakeSegments{err: errors.New("too few users")}})
+	status, body := f.do(t, "POST", "/api/admin/segments", "")
+	if status != http.StatusConflict {
+		t.Fatalf("status = %d, want 409; body %s", status, body)
+	}
+	if !strings.Contains(string(body), "too few users") {
+		t.Errorf("body %s does not say why", body)
 	}
 }
