@@ -30,7 +30,7 @@ type Options struct {
 	StoreName       string
 	TurnTimeout     time.Duration // whole turn, fallback included; zero means 45s
 	HistoryMessages int           // recent messages in the prompt; zero means 8
-	Products        int           // product cards per reply; zero means 4
+	Products        int           // product cards per reply; zero means 3
 	Temperature     float64
 	MaxTokens       int
 	// AttributionWindow is how long after an impression a click, redemption
@@ -73,7 +73,7 @@ func New(opts Options) (*Engine, error) {
 		opts.HistoryMessages = 8
 	}
 	if opts.Products <= 0 {
-		opts.Products = 4
+		opts.Products = 3
 	}
 	if opts.AttributionWindow <= 0 {
 		opts.AttributionWindow = 24 * time.Hour

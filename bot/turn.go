@@ -195,7 +195,8 @@ func (t *turn) gather(ctx context.Context) error {
 	}
 	t.stats.Retrieval = time.Since(retrievalStart)
 
-	if e.opts.Offers != nil {
+	// A shopper who asks for a person gets no promotion with the handover.
+	if e.opts.Offers != nil && !t.wantsHuman() {
 		if err := t.chooseOffer(ctx); err != nil {
 			return err
 		}
@@ -455,6 +456,9 @@ func (t *turn) updateProfile(p *memory.Profile) error {
 		// The reply tells the shopper a staff member will join, so the bot
 		// stays quiet from now on until staff hand back or the timeout ends.
 		p.HandedOver, p.HandedOverAt = true, t.start
+	}
+	if p.Country == "" {
+		p.Country = t.scenario.Country
 	}
 	p.EmotionTrend = 0.7*p.EmotionTrend + 0.3*emotionValence[t.scenario.Emotion.Label]
 	if f := t.result.Filter; f.MaxPrice > 0 {

@@ -22,9 +22,14 @@ type Visit struct {
 	Country  string
 }
 
-// Touch records a visit: it creates the user's profile on first sight, bumps
-// Visits and LastSeen, and stores the visit's non-empty locale, time zone and
-// country. It returns the updated profile and the user's conversation id.
+// VisitGap is how long a user must be away before a hello counts as a new
+// visit; reconnects and reloads within it belong to the same visit.
+const VisitGap = 30 * time.Minute
+
+// Touch records a hello: it creates the user's profile on first sight,
+// counts a new visit when the user was away for VisitGap or longer, bumps
+// LastSeen, and stores the hello's non-empty locale, time zone and country.
+// It returns the updated profile and the user's conversation id.
 func (s *Store) Touch(ctx context.Context, userID string, visit Visit) (Profile, string, error) {
 	if userID == "" {
 		return Profile{}, "", fmt.Errorf("touch: %w", errEmptyUserID)
@@ -37,7 +42,9 @@ func (s *Store) Touch(ctx context.Context, userID string, visit Visit) (Profile,
 		if err != nil {
 			return err
 		}
-		p.Visits++
+		if p.Visits == 0 || now.Sub(p.LastSeen) >= VisitGap {
+			p.Visits++
+		}
 		p.LastSeen = now
 		if visit.Locale != "" {
 			p.Locale = visit.Locale

@@ -28,6 +28,16 @@ func TestTouchCreatesAndBumpsProfile(t *testing.T) {
 		t.Errorf("conversation id %q is not the stable id of u1", convID)
 	}
 
+	// A reconnect a second later is the same visit.
+	p, _, err = s.Touch(ctx, "u1", memory.Visit{})
+	if err != nil {
+		t.Fatalf("reconnect touch: %v", err)
+	}
+	if p.Visits != 1 {
+		t.Errorf("visits after a reconnect within VisitGap = %d, want 1", p.Visits)
+	}
+
+	clk.Set(p.LastSeen.Add(memory.VisitGap))
 	p, again, err := s.Touch(ctx, "u1", memory.Visit{Locale: "en-US"})
 	if err != nil {
 		t.Fatalf("second touch: %v", err)

@@ -198,6 +198,7 @@ func benchmarkOpen(b *testing.B, n int, emb Embedder) {
 		b.Fatal(err)
 	}
 	ix = nil
+
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -210,6 +211,7 @@ func benchmarkOpen(b *testing.B, n int, emb Embedder) {
 			b.Fatal(err)
 		}
 	}
+
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if loaded.Len() != n {

@@ -4,10 +4,10 @@
 // Import reads catalogs in the formats stores export (Shopify product CSV,
 // Google Merchant Center TSV and RSS/Atom XML, generic CSV, TSV and JSON
 // Lines with a column mapping) and reports each rejected row with its line.
-// An Index keeps the catalog with one vector per product from an Embedder
-// and ranks it for Search with a hybrid method after filters on price, stock,
-// category, brand and colour that the caller passes or ParseFilter reads
-// from the text. Query.Budget, a price bound remembered from earlier turns,
+// An Index keeps the catalog with one vector per product from an Embedder,
+// and Search ranks it with a hybrid method. Filters on price, stock,
+// category, brand and colour, passed by the caller or read from the text by
+// ParseFilter, apply before ranking. Query.Budget, a price bound remembered from earlier turns,
 // puts the products within it first without removing the others.
 //
 // Ranking: BM25F over an inverted index (title weighted 3, plural stemming,
@@ -36,11 +36,13 @@
 // vectors.
 //
 // Writes: Upsert of a few products into the local embedder's index patches
-// the current state (copying only the posting lists it touches) and appends
-// one record to the log, so its cost barely depends on the catalog size.
-// Other writes, and an Upsert that would bring the products changed since
-// the last full build above a tenth of the catalog, rebuild the state,
-// write a new snapshot and drop the log. Incremental writes keep the corpus
+// the current state and appends one record to the log. The patch copies the
+// keyword posting lists of the terms involved, keeps the changed products'
+// vectors in a small overlay beside the lists of the last full build, and
+// shares everything else, so its cost grows little with the catalog. Other
+// writes, and an Upsert that would bring the products changed since the
+// last full build above a tenth of the catalog, rebuild the state, write a
+// new snapshot and drop the log. Incremental writes keep the corpus
 // statistics (idf, average length) of the last full build.
 //
 // Concurrency: an Index is safe for concurrent use. Search, Get, Products

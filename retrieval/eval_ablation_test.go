@@ -30,11 +30,32 @@ func (foldedEmbedder) Embed(_ context.Context, texts []string) ([][]float32, err
 	return out, nil
 }
 
-// ablationRow is one configuration of the ablation table.
+// ablationRow is one configuration of the ablation table. prepare, when
+// set, changes the built index before the queries run.
 type ablationRow struct {
 	name     string
 	config   searchConfig
 	embedder Embedder
+	prepare  func(*Index)
+}
+
+// dropVectorIDF rebuilds the index's sparse vectors with every idf set to
+// 1, to measure what the catalog idf adds.
+func dropVectorIDF(ix *Index) {
+	st := ix.cur.Load()
+	sp := st.vectors.sparse
+	flat := &sparseIndex{dim: sp.dim, raw: sp.raw, idf: make([]float32, sp.dim), lists: make([][]vposting, sp.dim)}
+	for d := range flat.idf {
+		flat.idf[d] = 1
+	}
+	for i, v := range sp.raw {
+		for k, w := range flat.weighted(v) {
+			flat.lists[v.idx[k]] = append(flat.lists[v.idx[k]], vposting{doc: int32(i), val: w})
+		}
+	}
+	next := *st
+	next.vectors = vectors{sparse: flat}
+	ix.cur.Store(&next)
 }
 
 // TestEvalAblation measures what each part of the ranking contributes on
@@ -56,19 +77,21 @@ func TestEvalAblation(t *testing.T) {
 		return searchConfig{tokenOptions: o, noFieldWeights: noFieldWeights, noVector: true}
 	}
 	rows := []ablationRow{
-		{"bm25_titles_plain", keywordOnly(plain, true), nil},
-		{"plus_stemming", keywordOnly(tokenOptions{noStopWords: true, noCJKBigrams: true}, true), nil},
-		{"plus_stop_words", keywordOnly(tokenOptions{noCJKBigrams: true}, true), nil},
-		{"plus_field_weights", keywordOnly(tokenOptions{noCJKBigrams: true}, false), nil},
-		{"plus_cjk_bigrams", keywordOnly(tokenOptions{}, false), nil},
-		{"vector_only_folded_512", searchConfig{noKeyword: true}, foldedEmbedder{}},
-		{"vector_only_sparse_idf", searchConfig{noKeyword: true}, nil},
-		{"hybrid_folded_rrf_0.5", searchConfig{fusion: fusionRRF}, foldedEmbedder{}},
-		{"hybrid_rrf_1.0", searchConfig{fusion: fusionRRF, vectorWeight: 1}, nil},
-		{"hybrid_rrf_0.5", searchConfig{fusion: fusionRRF}, nil},
-		{"hybrid_score_0.25", searchConfig{vectorWeight: 0.25}, nil},
-		{"hybrid_score_0.5_default", searchConfig{}, nil},
-		{"hybrid_score_1.0", searchConfig{vectorWeight: 1}, nil},
+		{"bm25_titles_plain", keywordOnly(plain, true), nil, nil},
+		{"plus_stemming", keywordOnly(tokenOptions{noStopWords: true, noCJKBigrams: true}, true), nil, nil},
+		{"plus_stop_words", keywordOnly(tokenOptions{noCJKBigrams: true}, true), nil, nil},
+		{"plus_field_weights", keywordOnly(tokenOptions{noCJKBigrams: true}, false), nil, nil},
+		{"plus_cjk_bigrams", keywordOnly(tokenOptions{}, false), nil, nil},
+		{"vector_only_folded_512", searchConfig{noKeyword: true}, foldedEmbedder{}, nil},
+		{"vector_only_sparse_no_idf", searchConfig{noKeyword: true}, nil, dropVectorIDF},
+		{"vector_only_sparse_idf", searchConfig{noKeyword: true}, nil, nil},
+		{"hybrid_score_0.5_no_idf", searchConfig{}, nil, dropVectorIDF},
+		{"hybrid_folded_rrf_0.5", searchConfig{fusion: fusionRRF}, foldedEmbedder{}, nil},
+		{"hybrid_rrf_1.0", searchConfig{fusion: fusionRRF, vectorWeight: 1}, nil, nil},
+		{"hybrid_rrf_0.5", searchConfig{fusion: fusionRRF}, nil, nil},
+		{"hybrid_score_0.25", searchConfig{vectorWeight: 0.25}, nil, nil},
+		{"hybrid_score_0.5_default", searchConfig{}, nil, nil},
+		{"hybrid_score_1.0", searchConfig{vectorWeight: 1}, nil, nil},
 	}
 	if only := os.Getenv("RETRIEVAL_ABLATION_ROWS"); only != "" {
 		rows = filterRows(rows, strings.Split(only, ","))
@@ -83,6 +106,9 @@ func TestEvalAblation(t *testing.T) {
 		}
 		if err := ix.Upsert(t.Context(), catalog); err != nil {
 			t.Fatal(err)
+		}
+		if row.prepare != nil {
+			row.prepare(ix)
 		}
 		all := runEval(t, ix, qs, judged, nil)
 		val := runEval(t, ix, qs, judged, isValidationQuery)

@@ -30,7 +30,7 @@ func (st *state) withUpserts(upserts []Product, raw func(*Product) sparseVector)
 	next := &state{
 		products:          slices.Clone(st.products),
 		order:             st.order,
-		byID:              maps.Clone(st.byID),
+		byID:              st.byID,
 		keywords:          st.keywords,
 		vectors:           st.vectors,
 		cfg:               st.cfg,
@@ -54,33 +54,35 @@ func (st *state) withUpserts(upserts []Product, raw func(*Product) sparseVector)
 		}
 		doc, ok := next.byID[p.ID]
 		if !ok {
+			if !added {
+				next.byID = maps.Clone(st.byID) // only additions change it
+			}
 			doc = len(next.products)
 			next.byID[p.ID] = doc
-			next.products = append(next.products, p)
+			next.products = append(next.products, &p)
 			next.category = append(next.category, "")
 			next.brand = append(next.brand, "")
 			next.colorBits = append(next.colorBits, 0)
 			next.colorText = append(next.colorText, "")
 			added = true
-		} else if sameEmbeddingText(&st.products[doc], &p) {
-			next.products[doc] = p
+		} else if sameEmbeddingText(st.products[doc], &p) {
+			next.products[doc] = &p
 			continue
 		}
-		next.products[doc] = p
+		next.products[doc] = &p
 		textChanged = append(textChanged, int32(doc))
 	}
 
-	// Pointers into next.products are taken after the last append.
 	oldText := map[int32]*Product{}
 	newText := map[int32]*Product{}
 	newVecs := map[int32]sparseVector{}
 	for _, doc := range textChanged {
 		if int(doc) < len(st.products) {
-			oldText[doc] = &st.products[doc]
+			oldText[doc] = st.products[doc]
 		}
 		next.setFilterFields(int(doc))
-		newText[doc] = &next.products[doc]
-		newVecs[doc] = raw(&next.products[doc])
+		newText[doc] = next.products[doc]
+		newVecs[doc] = raw(next.products[doc])
 		next.changedSinceBuild++
 	}
 	if len(newText) > 0 {
@@ -94,7 +96,7 @@ func (st *state) withUpserts(upserts []Product, raw func(*Product) sparseVector)
 }
 
 // sortedOrder returns the documents of products sorted by product ID.
-func sortedOrder(products []Product) []int32 {
+func sortedOrder(products []*Product) []int32 {
 	order := make([]int32, len(products))
 	for i := range order {
 		order[i] = int32(i)

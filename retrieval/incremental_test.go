@@ -22,19 +22,29 @@ func keywordPostingsByID(st *state) map[string]map[string]float32 {
 }
 
 // sparseListsByID returns, for each non-empty dimension, the sorted IDs of
-// the products in its posting list.
+// the products that scoring visits: the current postings of the full-build
+// lists and the overlay.
 func sparseListsByID(st *state) map[int][]string {
+	sp := st.vectors.sparse
 	out := map[int][]string{}
-	for d, list := range st.vectors.sparse.lists {
-		if len(list) == 0 {
+	for d, list := range sp.lists {
+		for _, p := range list {
+			if sp.stale == nil || !sp.stale[p.doc] {
+				out[d] = append(out[d], st.products[p.doc].ID)
+			}
+		}
+	}
+	for d, list := range sp.overlay {
+		for _, p := range list {
+			out[int(d)] = append(out[int(d)], st.products[p.doc].ID)
+		}
+	}
+	for d, ids := range out {
+		if len(ids) == 0 {
+			delete(out, d)
 			continue
 		}
-		ids := make([]string, len(list))
-		for k, p := range list {
-			ids[k] = st.products[p.doc].ID
-		}
 		slices.Sort(ids)
-		out[d] = ids
 	}
 	return out
 }
@@ -56,12 +66,18 @@ func TestIncrementalUpsertMatchesFullBuild(t *testing.T) {
 	if err := patched.Upsert(t.Context(), upserts); err != nil {
 		t.Fatal(err)
 	}
+	// A second round changes an already changed product and an added one.
+	renamed.Title = "Renamed Copper Kettle Again"
+	added.Title = "Bamboo Garden Hose Reel"
+	if err := patched.Upsert(t.Context(), []Product{renamed, added}); err != nil {
+		t.Fatal(err)
+	}
 	st := patched.cur.Load()
 	if st.keywords == built.keywords {
 		t.Fatal("upsert rebuilt nothing: the keyword index is the old one")
 	}
-	if st.changedSinceBuild != 2 {
-		t.Errorf("changedSinceBuild = %d, want 2 (renamed and added; repriced keeps its text)", st.changedSinceBuild)
+	if st.changedSinceBuild != 4 {
+		t.Errorf("changedSinceBuild = %d, want 4 (renamed and added twice; repriced keeps its text)", st.changedSinceBuild)
 	}
 
 	full := openIndex(t, "", Options{})
@@ -97,11 +113,11 @@ func TestIncrementalUpsertMatchesFullBuild(t *testing.T) {
 	if p, _ := patched.Get(repriced.ID); p.Price != 1 {
 		t.Errorf("price of %s = %v, want 1", repriced.ID, p.Price)
 	}
-	res, err := patched.Search(t.Context(), Query{Text: "renamed copper kettle"})
+	res, err := patched.Search(t.Context(), Query{Text: "renamed copper kettle again"})
 	if err != nil || len(res.Hits) == 0 || res.Hits[0].Product.ID != renamed.ID {
 		t.Errorf("search for the renamed product = %v, %v; want %s first", hitIDs(res), err, renamed.ID)
 	}
-	res, err = patched.Search(t.Context(), Query{Text: "bamboo garden hose"})
+	res, err = patched.Search(t.Context(), Query{Text: "bamboo garden hose reel"})
 	if err != nil || len(res.Hits) == 0 || res.Hits[0].Product.ID != added.ID {
 		t.Errorf("search for the added product = %v, %v; want %s first", hitIDs(res), err, added.ID)
 	}

@@ -56,10 +56,11 @@ type Index struct {
 	cur atomic.Pointer[state]
 }
 
-// Open loads the index persisted under dir, or creates an empty one when dir
-// holds none. An empty dir keeps the index in memory only. When the stored
-// vectors were made by an embedder of another name, Open re-embeds the
-// catalog and saves it; otherwise it embeds nothing.
+// Open loads the index persisted under dir and replays its write-ahead log,
+// or creates an empty index when dir holds none. An empty dir keeps the
+// index in memory only. When the stored vectors were made by an embedder of
+// another name or kind, Open re-embeds the catalog and saves it. Otherwise
+// it embeds nothing.
 func Open(ctx context.Context, dir string, opts Options) (*Index, error) {
 	if opts.Embedder == nil {
 		opts.Embedder = NewLocalEmbedder()
@@ -108,9 +109,11 @@ func (ix *Index) adopt(ctx context.Context, snap *snapshot) error {
 	if err != nil {
 		return err
 	}
-	st := newState(snap.products, snap.vectors(), ix.cfg)
 	se, sparse := ix.embedder.(sparseEmbedder)
-	if snap.embedder == ix.embedder.Name() && snap.sparse == sparse && (len(recs) == 0 || st.vectors.sparse != nil) {
+	// A log extends a non-empty sparse snapshot only, because only
+	// incremental upserts write one.
+	if snap.embedder == ix.embedder.Name() && snap.sparse == sparse && (len(recs) == 0 || len(snap.products) > 0) {
+		st := newState(snap.products, snap.vectors(), ix.cfg)
 		for _, rec := range recs {
 			st = st.withUpserts(rec.Products, replayVectors(rec, se))
 		}
@@ -313,7 +316,7 @@ func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []
 	old := ix.cur.Load()
 	oldByID := make(map[string]Product, len(old.products))
 	for _, p := range old.products {
-		oldByID[p.ID] = p
+		oldByID[p.ID] = *p
 	}
 	products := next(oldByID)
 	slices.SortFunc(products, func(a, b Product) int { return cmp.Compare(a.ID, b.ID) })
@@ -364,7 +367,7 @@ func (ix *Index) vectorsFor(ctx context.Context, old *state, products []Product)
 // reused for p.
 func reusable(old *state, p *Product) (int, bool) {
 	j, ok := old.byID[p.ID]
-	if !ok || !sameEmbeddingText(&old.products[j], p) {
+	if !ok || !sameEmbeddingText(old.products[j], p) {
 		return 0, false
 	}
 	return j, true
@@ -456,7 +459,7 @@ func (ix *Index) Get(id string) (Product, bool) {
 	if !ok {
 		return Product{}, false
 	}
-	return cloneProduct(st.products[i]), true
+	return cloneProduct(*st.products[i]), true
 }
 
 // Products returns a copy of the catalog sorted by ID.
@@ -464,7 +467,7 @@ func (ix *Index) Products() []Product {
 	st := ix.cur.Load()
 	out := make([]Product, len(st.order))
 	for i, doc := range st.order {
-		out[i] = cloneProduct(st.products[doc])
+		out[i] = cloneProduct(*st.products[doc])
 	}
 	return out
 }

@@ -152,8 +152,8 @@ func listFiltered(st *state, f *compiledFilter, limit int, budget float64) []Hit
 		if !st.matches(i, f) {
 			continue
 		}
-		h := Hit{Product: cloneProduct(st.products[i])}
-		if budget > 0 && !withinBudget(&st.products[i], budget) {
+		h := Hit{Product: cloneProduct(*st.products[i])}
+		if budget > 0 && !withinBudget(st.products[i], budget) {
 			if len(over) < limit {
 				over = append(over, h)
 			}
@@ -188,7 +188,7 @@ func rank(st *state, terms []string, qv queryVector, f *compiledFilter, limit in
 	if budget > 0 {
 		// Stable, so each group keeps the fused order.
 		slices.SortStableFunc(order, func(a, b int32) int {
-			return compareBool(withinBudget(&st.products[b], budget), withinBudget(&st.products[a], budget))
+			return compareBool(withinBudget(st.products[b], budget), withinBudget(st.products[a], budget))
 		})
 	}
 	if len(order) > limit {
@@ -198,7 +198,7 @@ func rank(st *state, terms []string, qv queryVector, f *compiledFilter, limit in
 	hits := make([]Hit, len(order))
 	for k, d := range order {
 		hits[k] = Hit{
-			Product:      cloneProduct(st.products[d]),
+			Product:      cloneProduct(*st.products[d]),
 			Score:        fused[d],
 			KeywordScore: float64(sc.keyword[d]),
 			VectorScore:  float64(sc.vector[d]),

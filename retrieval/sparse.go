@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -43,11 +44,14 @@ type sparseIndex struct {
 	// reused when a write rebuilds the index.
 	raw []sparseVector
 	idf []float32
-	// lists[d] are the products with a non-zero entry in dimension d, with
-	// their idf-weighted, per-product normalized values. A full build
-	// slices every list from one backing array with its capacity clipped,
-	// so that appending to a list copies it.
+	// lists[d] are the products with a non-zero entry in dimension d at
+	// the last full build, with their idf-weighted, per-product normalized
+	// values. Scoring skips the postings of the products marked in stale.
 	lists [][]vposting
+	stale []bool
+	// overlay[d] are the postings of products changed or added since the
+	// last full build.
+	overlay map[uint32][]vposting
 }
 
 type vposting struct {
@@ -63,7 +67,8 @@ func idfWeight(n, df int) float32 {
 }
 
 func buildSparseIndex(dim int, raw []sparseVector) *sparseIndex {
-	ix := &sparseIndex{dim: dim, raw: raw, idf: make([]float32, dim), lists: make([][]vposting, dim)}
+	ix := &sparseIndex{dim: dim, raw: raw, idf: make([]float32, dim), lists: make([][]vposting, dim),
+		overlay: map[uint32][]vposting{}}
 	counts := make([]int, dim)
 	total := 0
 	for _, v := range raw {
@@ -80,14 +85,16 @@ func buildSparseIndex(dim int, raw []sparseVector) *sparseIndex {
 		start += c
 	}
 	for i, v := range raw {
-		ix.appendDoc(int32(i), v)
+		for k, w := range ix.weighted(v) {
+			ix.lists[v.idx[k]] = append(ix.lists[v.idx[k]], vposting{doc: int32(i), val: w})
+		}
 	}
 	return ix
 }
 
-// appendDoc weights v with the index's idf, normalizes it and appends it to
-// the posting lists of its dimensions.
-func (ix *sparseIndex) appendDoc(doc int32, v sparseVector) {
+// weighted returns the values of v weighted with the index's idf and
+// normalized.
+func (ix *sparseIndex) weighted(v sparseVector) []float32 {
 	var sum float64
 	for k, d := range v.idx {
 		w := float64(v.val[k] * ix.idf[d])
@@ -97,55 +104,61 @@ func (ix *sparseIndex) appendDoc(doc int32, v sparseVector) {
 	if sum > 0 {
 		inv = float32(1 / math.Sqrt(sum))
 	}
+	out := make([]float32, len(v.idx))
 	for k, d := range v.idx {
-		ix.lists[d] = append(ix.lists[d], vposting{doc: doc, val: v.val[k] * ix.idf[d] * inv})
+		out[k] = v.val[k] * ix.idf[d] * inv
 	}
+	return out
 }
 
 // withChanges returns an index in which each product in changed has the
 // vector changed[doc], where a doc at or past the current product count
-// appends a product. It copies each posting list involved once and keeps
-// the idf of the current index.
+// appends a product. It shares the lists of the last full build, marks the
+// changed products stale in them, and copies only the overlay lists
+// involved. The idf stays that of the last full build.
 func (ix *sparseIndex) withChanges(changed map[int32]sparseVector) *sparseIndex {
-	next := &sparseIndex{dim: ix.dim, raw: slices.Clone(ix.raw), idf: ix.idf, lists: slices.Clone(ix.lists)}
-	removed := map[uint32][]int32{}
-	added := map[uint32]int{}
-	for doc, v := range changed {
-		if int(doc) < len(ix.raw) {
-			for _, d := range ix.raw[doc].idx {
-				removed[d] = append(removed[d], doc)
-			}
+	next := &sparseIndex{dim: ix.dim, raw: slices.Clone(ix.raw), idf: ix.idf, lists: ix.lists,
+		stale: slices.Clone(ix.stale), overlay: maps.Clone(ix.overlay)}
+	if next.stale == nil {
+		next.stale = make([]bool, len(ix.raw))
+	}
+
+	// The previous version of a changed product is in the overlay when it
+	// was already stale, and in the full-build lists otherwise.
+	dropped := map[uint32][]int32{}
+	for doc := range changed {
+		if int(doc) >= len(ix.raw) {
+			continue
 		}
-		for _, d := range v.idx {
-			added[d]++
+		if int(doc) < len(next.stale) && !next.stale[doc] {
+			next.stale[doc] = true
+			continue
+		}
+		for _, d := range ix.raw[doc].idx {
+			dropped[d] = append(dropped[d], doc)
 		}
 	}
-	// Give every list involved a fresh backing array, so that the appends
-	// below never write into one that an older index still reads.
-	fresh := func(d uint32, drop []int32) {
-		list := make([]vposting, 0, len(ix.lists[d])+added[d])
-		for _, p := range ix.lists[d] {
-			if !slices.Contains(drop, p.doc) {
-				list = append(list, p)
-			}
-		}
-		next.lists[d] = list
-	}
-	for d, docs := range removed {
-		fresh(d, docs)
-	}
-	for d := range added {
-		if _, done := removed[d]; !done {
-			fresh(d, nil)
-		}
+	copied := map[uint32]bool{}
+	for d, docs := range dropped {
+		next.overlay[d] = slices.DeleteFunc(slices.Clone(next.overlay[d]),
+			func(p vposting) bool { return slices.Contains(docs, p.doc) })
+		copied[d] = true
 	}
 
 	for _, doc := range sortedDocs(changed) {
+		v := changed[doc]
 		for int(doc) >= len(next.raw) {
 			next.raw = append(next.raw, sparseVector{})
 		}
-		next.raw[doc] = changed[doc]
-		next.appendDoc(doc, changed[doc])
+		next.raw[doc] = v
+		for k, w := range next.weighted(v) {
+			d := v.idx[k]
+			if !copied[d] {
+				next.overlay[d] = slices.Clone(next.overlay[d])
+				copied[d] = true
+			}
+			next.overlay[d] = append(next.overlay[d], vposting{doc: doc, val: w})
+		}
 	}
 	return next
 }
@@ -182,6 +195,16 @@ func (ix *sparseIndex) score(q sparseVector, scores []float32, seen []bool, touc
 		}
 		qd := q.val[k]
 		for _, p := range ix.lists[d] {
+			if ix.stale != nil && ix.stale[p.doc] {
+				continue
+			}
+			if !seen[p.doc] {
+				seen[p.doc] = true
+				touched = append(touched, p.doc)
+			}
+			scores[p.doc] += qd * p.val
+		}
+		for _, p := range ix.overlay[d] {
 			if !seen[p.doc] {
 				seen[p.doc] = true
 				touched = append(touched, p.doc)

@@ -11,7 +11,9 @@ type state struct {
 	// products are in document order: sorted by ID after a full write,
 	// in file order after Open, with products added by incremental writes
 	// appended.
-	products []Product
+	// Products are shared between states and never modified: a write
+	// replaces a changed product's pointer.
+	products []*Product
 	// order lists the documents sorted by product ID.
 	order    []int32
 	byID     map[string]int
@@ -54,7 +56,7 @@ func (v vectors) count() int {
 // newState builds a state with products in the given document order.
 func newState(products []Product, vecs vectors, cfg *searchConfig) *state {
 	s := &state{
-		products:  products,
+		products:  make([]*Product, len(products)),
 		byID:      make(map[string]int, len(products)),
 		keywords:  buildKeywordIndex(products, cfg),
 		vectors:   vecs,
@@ -65,16 +67,17 @@ func newState(products []Product, vecs vectors, cfg *searchConfig) *state {
 		colorText: make([]string, len(products)),
 	}
 	for i := range products {
+		s.products[i] = &products[i]
 		s.byID[products[i].ID] = i
 		s.setFilterFields(i)
 	}
-	s.order = sortedOrder(products)
+	s.order = sortedOrder(s.products)
 	return s
 }
 
 // setFilterFields derives the filter fields of document i from its product.
 func (s *state) setFilterFields(i int) {
-	p := &s.products[i]
+	p := s.products[i]
 	s.category[i] = strings.ToLower(p.Category)
 	s.brand[i] = strings.ToLower(p.Brand)
 	text := p.Color + " " + p.Title + " " + strings.Join(p.Tags, " ")
@@ -142,7 +145,7 @@ func (s *state) matches(i int, cf *compiledFilter) bool {
 	if cf.zero {
 		return true
 	}
-	p := &s.products[i]
+	p := s.products[i]
 	f := cf.f
 	if f.MinPrice > 0 && p.Price < f.MinPrice {
 		return false

@@ -43,7 +43,37 @@ func splitRuns(s string, fn func(textRun)) {
 			b.Reset()
 		}
 	}
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !isASCIIAlnum(c) {
+				flush()
+				i++
+				continue
+			}
+			if cjk {
+				flush()
+				cjk = false
+			}
+			// Most catalog text is ASCII: a word that starts and ends
+			// within ASCII becomes a substring of s, lowercased only when
+			// it has an upper-case letter.
+			j := i + 1
+			for j < len(s) && isASCIIAlnum(s[j]) {
+				j++
+			}
+			if b.Len() == 0 && (j == len(s) || s[j] < utf8.RuneSelf) {
+				fn(textRun{text: lowerASCII(s[i:j])})
+			} else {
+				for k := i; k < j; k++ {
+					b.WriteByte(lowerASCIIByte(s[k]))
+				}
+			}
+			i = j
+			continue
+		}
+
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		r = foldRune(r)
 		switch {
 		case isCJK(r):
@@ -63,6 +93,32 @@ func splitRuns(s string, fn func(textRun)) {
 		}
 	}
 	flush()
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func lowerASCIIByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// lowerASCII lowercases an ASCII string, returning s itself when it has no
+// upper-case letter.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			b := []byte(s)
+			for k := i; k < len(b); k++ {
+				b[k] = lowerASCIIByte(b[k])
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // stem removes common English plural endings so that "boots" matches

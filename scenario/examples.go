@@ -91,8 +91,11 @@ func readDelimited(r io.Reader, comma rune, textCol, labelCol string) ([]Example
 	}
 	textIdx := slices.Index(header, textCol)
 	labelIdx := slices.Index(header, labelCol)
-	if textIdx < 0 || labelIdx < 0 {
-		return nil, fmt.Errorf("read examples: header %q lacks column %q or %q", header, textCol, labelCol)
+	if textIdx < 0 {
+		return nil, fmt.Errorf("read examples: text column %q not found in header %q; name it with -text-col", textCol, header)
+	}
+	if labelIdx < 0 {
+		return nil, fmt.Errorf("read examples: label column %q not found in header %q; name it with -label-col", labelCol, header)
 	}
 	var examples []Example
 	for {

@@ -27,7 +27,7 @@ import (
 
 // The tests and benchmarks in this file exercise the connection layer
 // under load: a slow reader, silent clients, idle memory and the cost of
-// one turn. loadEngine stands in for the turn pipeline so that only the
+// one turn. loadEngine replaces the turn pipeline so that only the
 // server's own work is measured.
 
 // loadSecret signs visitor ids in the load servers.
@@ -36,7 +36,7 @@ var loadSecret = []byte("load-test-visitor-secret-0123456")
 // floodText makes loadEngine stream deltas until the turn is cancelled.
 const floodText = "flood"
 
-// loadEngine answers every message with a fixed number of deltas, or, for
+// loadEngine replies to every message with a fixed number of deltas, or, for
 // floodText, with deltas until its context ends (at most floodDeltas). It
 // stores nothing.
 type loadEngine struct {
@@ -353,27 +353,33 @@ func BenchmarkIdleConnections(b *testing.B) {
 		b.Run(fmt.Sprintf("conns=%d", n), func(b *testing.B) {
 			raiseFileLimit(b, n+256)
 			srv, base := newLoadServer(b, web.Config{}, &loadEngine{deltas: 1, chunk: "ok"})
-			var perConn, goroutines float64
+			var sum idleCost
 			runs := 0
 			for b.Loop() {
-				bytes, g := measureIdle(b, srv, base, n)
-				perConn += bytes
-				goroutines += g
+				cost := measureIdle(b, srv, base, n)
+				sum.heap += cost.heap
+				sum.stack += cost.stack
+				sum.goroutines += cost.goroutines
 				runs++
 			}
-			b.ReportMetric(perConn/float64(runs), "B/conn")
-			b.ReportMetric(goroutines/float64(runs), "goroutines/conn")
+			b.ReportMetric((sum.heap+sum.stack)/float64(runs), "B/conn")
+			b.ReportMetric(sum.heap/float64(runs), "heap-B/conn")
+			b.ReportMetric(sum.stack/float64(runs), "stack-B/conn")
+			b.ReportMetric(sum.goroutines/float64(runs), "goroutines/conn")
 		})
 	}
 }
 
+// idleCost is the growth of HeapInuse, StackInuse and the goroutine count
+// per idle connection.
+type idleCost struct {
+	heap, stack, goroutines float64
+}
+
 // measureIdle starts a child process holding n idle connections and
-// returns the growth of HeapInuse+StackInuse and of the goroutine count per
-// connection once all are open.
-func measureIdle(b *testing.B, srv *web.Server, base string, n int) (float64, float64) {
+// returns what they cost the server once all are open.
+func measureIdle(b *testing.B, srv *web.Server, base string, n int) idleCost {
 	b.Helper()
-	b.StopTimer()
-	defer b.StartTimer()
 	before := inUse()
 	goroutinesBefore := runtime.NumGoroutine()
 
@@ -410,15 +416,17 @@ func measureIdle(b *testing.B, srv *web.Server, base string, n int) (float64, fl
 	eventually(b, 30*time.Second, "the idle connections to close", func() bool {
 		return srv.Connections() == 0
 	})
-	return float64(after-before) / float64(n), float64(goroutines) / float64(n)
+	return idleCost{heap: float64(after.HeapInuse-before.HeapInuse) / float64(n),
+		stack:      float64(after.StackInuse-before.StackInuse) / float64(n),
+		goroutines: float64(goroutines) / float64(n)}
 }
 
-func inUse() int64 {
+func inUse() runtime.MemStats {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapInuse + ms.StackInuse)
+	return ms
 }
 
 // raiseFileLimit raises the soft limit on open files to need, up to the

@@ -29,7 +29,8 @@ const maxWarnings = 5
 
 // conn is one WebSocket connection. The reader goroutine (run) decodes
 // frames, a worker goroutine runs turns one at a time, and a writer
-// goroutine owns every write to the socket.
+// goroutine owns every write to the socket. The worker starts with the
+// first message, so an idle connection runs two goroutines.
 type conn struct {
 	s      *Server
 	ws     *websocket.Conn
@@ -39,8 +40,8 @@ type conn struct {
 	ctx    context.Context // cancelled when the connection ends
 	cancel context.CancelFunc
 
-	send       chan []byte
 	pending    chan *protocol.Message
+	workerOnce sync.Once     // starts the worker, or marks it done when none started
 	closing    chan struct{} // closed when the connection starts closing
 	writerDone chan struct{}
 	workerDone chan struct{}
@@ -57,6 +58,14 @@ type conn struct {
 	mu      sync.Mutex
 	session bot.Session // guarded by mu
 	turns   int         // guarded by mu
+
+	// sendMu guards queue: encoded frames for the writer, at most
+	// Config.SendQueue. An empty queue is nil, so an idle connection holds
+	// no queue memory. A value on wake (capacity 1) signals the writer that
+	// the queue has frames.
+	sendMu sync.Mutex
+	queue  [][]byte // guarded by sendMu
+	wake   chan struct{}
 }
 
 func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
@@ -65,7 +74,7 @@ func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
 	return &conn{
 		s: s, ws: ws, ip: ip, id: id, ctx: ctx, cancel: cancel,
 		log:        s.log.With("conn_id", id, "remote", ip),
-		send:       make(chan []byte, s.cfg.SendQueue),
+		wake:       make(chan struct{}, 1),
 		pending:    make(chan *protocol.Message, s.cfg.MaxPendingMessages),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
@@ -77,12 +86,12 @@ func newConn(s *Server, ws *websocket.Conn, ip string) *conn {
 // run serves the connection until it ends and waits for its goroutines.
 func (c *conn) run() {
 	go c.writeLoop()
-	go c.workLoop()
 	c.readLoop()
 	// The client is gone or the connection is closing: stop generation.
 	// A running turn still stores its reply (the offline responder answers
 	// a cancelled model call), so a reconnecting client finds it.
 	c.cancel()
+	c.workerOnce.Do(func() { close(c.workerDone) }) // no message ever started it
 	<-c.workerDone
 	c.closeWith(websocket.CloseNormalClosure, "")
 	<-c.writerDone
@@ -244,6 +253,7 @@ func (c *conn) enqueue(m *protocol.Message) {
 	}
 	select {
 	case c.pending <- m:
+		c.workerOnce.Do(func() { go c.workLoop() })
 	default:
 		c.reject(&protocol.Error{Code: protocol.CodeQueueFull, Retryable: true,
 			Message: fmt.Sprintf("%d messages are already waiting for a reply; resend after the next reply", cap(c.pending))}, m.ID)
@@ -322,6 +332,13 @@ func (c *conn) turn(m *protocol.Message) {
 	c.mu.Unlock()
 	sink := &connSink{c: c, inReplyTo: m.ID}
 	reply, err := c.s.engine.Turn(c.ctx, sess, bot.Incoming{ClientID: m.ID, Text: m.Text}, sink)
+	if err != nil && c.ctx.Err() != nil {
+		// The client left before the message was stored or the turn
+		// gathered its inputs; it resends the message with the same id.
+		c.s.metrics.turns.WithLabelValues("abandoned").Inc()
+		c.log.Info("turn abandoned by the client", "turn_id", sink.turnID, "error", err)
+		return
+	}
 	if err != nil {
 		c.s.metrics.turns.WithLabelValues("failed").Inc()
 		c.log.Error("turn failed", "turn_id", sink.turnID, "error", err)
@@ -439,14 +456,40 @@ func (c *conn) sendRaw(data []byte) {
 		return
 	default:
 	}
-	select {
-	case c.send <- data:
-	default:
+	c.sendMu.Lock()
+	full := len(c.queue) >= c.s.cfg.SendQueue
+	if !full {
+		c.queue = append(c.queue, data)
+	}
+	c.sendMu.Unlock()
+	if full {
 		c.s.metrics.rateLimited.WithLabelValues("send_queue").Inc()
-		c.warn("send queue full; closing slow client", "queue", cap(c.send))
+		c.warn("send queue full; closing slow client", "queue", c.s.cfg.SendQueue)
 		c.closeWith(websocket.ClosePolicyViolation, "send queue full")
 		c.cancel()
+		return
 	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// nextFrame removes the oldest queued frame. The queue goes back to nil
+// when it empties, so its backing array is freed.
+func (c *conn) nextFrame() ([]byte, bool) {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	if len(c.queue) == 0 {
+		return nil, false
+	}
+	data := c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+	return data, true
 }
 
 func (c *conn) writeLoop() {
@@ -454,14 +497,22 @@ func (c *conn) writeLoop() {
 	defer c.ws.Close()
 	ping := time.NewTicker(c.s.cfg.PingInterval)
 	defer ping.Stop()
+	shutdown := c.s.done
 	for {
 		select {
-		case data := <-c.send:
-			if !c.write(data) {
-				c.closeWith(websocket.CloseAbnormalClosure, "")
-				c.cancel()
+		case <-c.wake:
+			if !c.writeQueued() {
 				return
 			}
+		case <-shutdown:
+			shutdown = nil
+			// A connection whose worker never started has no turn to
+			// finish, so the writer closes it. A started worker closes its
+			// connection after the running turn.
+			c.workerOnce.Do(func() {
+				close(c.workerDone)
+				c.closeWith(websocket.CloseGoingAway, "server shutting down")
+			})
 		case <-ping.C:
 			deadline := time.Now().Add(c.s.cfg.WriteTimeout)
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
@@ -476,6 +527,28 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// writeQueued writes the queued frames until the queue is empty or the
+// connection starts closing. It returns false when the writer must stop.
+func (c *conn) writeQueued() bool {
+	for {
+		select {
+		case <-c.closing:
+			c.flushAndClose()
+			return false
+		default:
+		}
+		data, ok := c.nextFrame()
+		if !ok {
+			return true
+		}
+		if !c.write(data) {
+			c.closeWith(websocket.CloseAbnormalClosure, "")
+			c.cancel()
+			return false
+		}
+	}
+}
+
 func (c *conn) write(data []byte) bool {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 	return c.ws.WriteMessage(websocket.TextMessage, data) == nil
@@ -485,15 +558,13 @@ func (c *conn) write(data []byte) bool {
 // slow to take them) and then the close frame.
 func (c *conn) flushAndClose() {
 	if c.closeCode != websocket.ClosePolicyViolation && c.closeCode != websocket.CloseAbnormalClosure {
-	drain:
 		for {
-			select {
-			case data := <-c.send:
-				if !c.write(data) {
-					return
-				}
-			default:
-				break drain
+			data, ok := c.nextFrame()
+			if !ok {
+				break
+			}
+			if !c.write(data) {
+				return
 			}
 		}
 	}

@@ -34,7 +34,7 @@ func newMetrics() *metrics {
 		connsTotal: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "concierge_connections_total", Help: "WebSocket connections accepted."}),
 		turns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "concierge_turns_total", Help: "Turns by outcome: answered, fallback, duplicate, handed_over, failed."},
+			Name: "concierge_turns_total", Help: "Turns by outcome: answered, fallback, duplicate, handed_over, abandoned, failed."},
 			[]string{"outcome"}),
 		turnSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "concierge_turn_duration_seconds", Help: "Time from a message to its stored reply.", Buckets: latency}),

@@ -163,7 +163,10 @@ func New(opts Options) (*Server, error) {
 		started:    now(),
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize: 4096, WriteBufferSize: 4096,
+		// Frames are read in 512-byte steps, and the write buffer comes
+		// from a pool for the length of one frame, so an idle connection
+		// holds 512 bytes of buffers instead of 8 KiB.
+		ReadBufferSize: 512, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{},
 		CheckOrigin: s.checkOrigin,
 		// Compression costs memory per connection and chat frames are small.
 		EnableCompression: false,
@@ -237,29 +240,47 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server is shutting down; reconnect later", http.StatusServiceUnavailable)
 		return
 	}
-	defer s.connsWG.Done()
+	ws := s.upgrade(w, r, ip)
+	if ws == nil {
+		s.connsWG.Done()
+		return
+	}
+	c := newConn(s, ws, ip)
+	s.track(c, true)
+	// The connection runs on a goroutine of its own and the handler
+	// returns, so net/http frees its per-request state (the request and
+	// its buffers) while the socket stays open.
+	go func() {
+		defer s.connsWG.Done()
+		defer s.ipConns.release(ip)
+		defer s.track(c, false)
+		c.run()
+	}()
+}
+
+// upgrade checks the origin and the per-address connection limit and
+// upgrades the request. On nil it has already written the HTTP error; on
+// success the caller must release the address's connection slot.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ip string) *websocket.Conn {
 	if !s.checkOrigin(r) {
 		s.log.Warn("origin rejected", "origin", r.Header.Get("Origin"), "remote", ip)
 		http.Error(w, "origin not allowed; add it to web.allowed_origins", http.StatusForbidden)
-		return
+		return nil
 	}
 	if !s.ipConns.acquire(ip) {
 		s.metrics.rateLimited.WithLabelValues("connections_per_ip").Inc()
 		s.log.Warn("connection limit reached", "remote", ip, "limit", s.cfg.MaxConnsPerIP)
 		http.Error(w, "too many connections from this address", http.StatusTooManyRequests)
-		return
+		return nil
 	}
-	defer s.ipConns.release(ip)
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.ipConns.release(ip)
 		// The upgrader has already written the HTTP error.
 		s.log.Warn("websocket upgrade failed", "remote", ip, "error", err)
-		return
+		return nil
 	}
-	c := newConn(s, ws, ip)
-	s.track(c, true)
-	defer s.track(c, false)
-	c.run()
+	return ws
 }
 
 func (s *Server) track(c *conn, open bool) {

@@ -26,7 +26,7 @@ type benchConfig struct {
 	Timeout time.Duration // wait for one reply.end, and for dial plus hello
 }
 
-// benchResult is what one bench run measured.
+// benchResult contains the figures of one bench run.
 type benchResult struct {
 	Conns    int
 	Turns    int
@@ -66,7 +66,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	res := runBench(ctx, cfg)
 	printBench(stdout, res)
 	if res.OK == 0 {
-		return errors.New("bench: no turn was answered")
+		return errors.New("bench: no turn got a reply.end; see the failures above")
 	}
 	return nil
 }
@@ -337,7 +337,8 @@ func formatFailures(failures map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-// roundDuration keeps three significant figures or so, for reading.
+// roundDuration rounds d for display: to 1 ms from 1 s up, to 10 µs from
+// 1 ms up, and to 1 µs below.
 func roundDuration(d time.Duration) time.Duration {
 	switch {
 	case d >= time.Second:

@@ -44,7 +44,7 @@ func TestBenchAgainstServer(t *testing.T) {
 	}
 }
 
-// scriptedWS upgrades /ws, answers hello with ready and hands every later
+// scriptedWS upgrades /ws, replies to hello with ready and hands every later
 // frame to onMessage.
 func scriptedWS(t *testing.T, onMessage func(ws *websocket.Conn, id string)) string {
 	t.Helper()
@@ -211,13 +211,13 @@ func TestFormatFailuresSorted(t *testing.T) {
 	}
 }
 
+// benchTurns is the number of messages per conversation in BenchmarkServeTurns.
+const benchTurns = 10
+
 // BenchmarkServeTurns runs concierge bench against the whole application
 // in this process, with the demo catalog and an instant fake model, and
 // reports turns per second and latency percentiles. Client and server
 // share the CPUs.
-// benchTurns is the number of messages per conversation in BenchmarkServeTurns.
-var benchTurns = 30
-
 func BenchmarkServeTurns(b *testing.B) {
 	model := httptest.NewServer(llmtest.NewOpenAIHandler(llmtest.HandlerOptions{}))
 	b.Cleanup(model.Close)

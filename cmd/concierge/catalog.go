@@ -27,10 +27,19 @@ func catalogCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 	drafts := fs.Bool("drafts", false, "keep Shopify products that are drafts or unpublished")
 	currency := fs.String("currency", "USD", "ISO 4217 `code` for prices that name no currency")
 	configFile := fs.String("config", "", "the server's YAML config `file`, for its embedder settings")
-	if err := fs.Parse(args[1:]); err != nil {
-		return errUsage
+	// Flags may come before or after the file names.
+	var files []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			return errUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "concierge catalog import: name at least one catalog file")
 		return errUsage
 	}
@@ -46,6 +55,9 @@ func catalogCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 
 	// The server holds the store's file lock while it runs; taking it here
 	// keeps two processes from writing the index at once.
+	if _, err := os.Stat(*dataDir); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stdout, "data directory %s does not exist; creating it\n", *dataDir)
+	}
 	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
@@ -66,7 +78,7 @@ func catalogCommand(ctx context.Context, args, env []string, stdout, stderr io.W
 
 	var all []retrieval.Product
 	bad := 0
-	for _, name := range fs.Args() {
+	for _, name := range files {
 		res, err := importFile(name, opts)
 		if err != nil {
 			return err

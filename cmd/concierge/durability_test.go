@@ -94,7 +94,7 @@ func freeLoopbackAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// start runs serve and waits until /readyz answers 200.
+// start runs serve and waits until /readyz returns 200.
 func (p *serverProcess) start(t *testing.T) {
 	t.Helper()
 	p.out = &processOutput{}
@@ -525,7 +525,7 @@ func TestMetricsAfterEachAction(t *testing.T) {
 		t.Errorf("before any message: concierge_turns_total already has samples")
 	}
 
-	// Answered turns, until one shows an offer.
+	// Turns with a model reply, until one shows an offer.
 	var offerID string
 	for i := 0; i < 4 && offerID == ""; i++ {
 		end := sendAndRead(t, ws, fmt.Sprintf("m%d", i), "a gift for my mother under 100")
@@ -551,7 +551,7 @@ func TestMetricsAfterEachAction(t *testing.T) {
 		t.Errorf("after a reply with offer %s: %s missing from /metrics", offerID, want)
 	}
 
-	// A provider failure the offline responder answers.
+	// A provider failure, after which the offline responder writes the reply.
 	model.Script(llmtest.Reply{Status: http.StatusBadRequest, ErrorMessage: "bad request"})
 	sendAndRead(t, ws, "m-fallback", "a teapot please")
 	if got := metricFamilies(t, ts); !strings.Contains(got, "concierge_llm_fallbacks_total{reason=") {

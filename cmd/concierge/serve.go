@@ -84,7 +84,7 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "Staff console: http://%s/admin. %s\n", ln.Addr(), app.adminNotice)
 	log.Info("server started", "version", version(), "go", runtime.Version(), "addr", ln.Addr().String(),
 		"data_dir", cfg.Server.DataDir, "config_sources", sources, "provider", cfg.LLM.Provider,
-		"model", app.model, "products", app.catalog.Len())
+		"model", app.model, "catalog", "loading")
 	log.Debug("effective config", "config", cfg.Redacted())
 	warnRisky(log, cfg)
 	go app.loadCatalog(ctx, cfg)

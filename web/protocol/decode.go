@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode"
@@ -136,11 +137,30 @@ func unmarshal(data []byte, v any) error {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return &Error{Code: CodeInvalidField, Cause: err,
-				Message: fmt.Sprintf("field %s must be a %s, not a %s", te.Field, te.Type, te.Value)}
+				Message: fmt.Sprintf("field %s must be %s, not %s", te.Field, jsonKind(te.Type.Kind()), te.Value)}
 		}
 		return &Error{Code: CodeInvalidJSON, Message: "frame is not valid JSON", Cause: err}
 	}
 	return nil
+}
+
+// jsonKind names a Go kind as a JSON type, for messages to integrators.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }
 
 func validateMessage(m *Message, lim Limits) error {

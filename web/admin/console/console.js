@@ -114,7 +114,7 @@ function barChart(container, groups, pick) {
   const ns = "http://www.w3.org/2000/svg";
   clear(container);
   if (!groups.length) { container.append(el("p", {}, "No data yet.")); return; }
-  const width = 560, rowH = 34, left = 140, right = 120;
+  const width = 760, rowH = 34, left = 140, right = 230;
   const max = Math.max(0.0001, ...groups.map(g => pick(g).high || 0));
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${groups.length * rowH + 10}`);
