@@ -497,3 +497,26 @@ func TestIdleClientsHelper(t *testing.T) {
 		ws.Close()
 	}
 }
+
+func TestShutdownClosesIdleConnection(t *testing.T) {
+	srv, base := newLoadServer(t, web.Config{}, &loadEngine{deltas: 1, chunk: "ok"})
+	idle := dialLoad(t, base, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with one idle connection: %v", err)
+	}
+	_ = idle.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err := idle.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		t.Fatalf("read after shutdown: %v, want a close frame", err)
+	}
+	if ce.Code != websocket.CloseGoingAway {
+		t.Errorf("close code = %d, want %d (going away)", ce.Code, websocket.CloseGoingAway)
+	}
+	if got := srv.Connections(); got != 0 {
+		t.Errorf("open connections after shutdown = %d, want 0", got)
+	}
+}
