@@ -16,6 +16,7 @@ type Memory interface {
 	Touch(ctx context.Context, userID string, visit memory.Visit) (memory.Profile, string, error)
 	AppendUserMessage(ctx context.Context, userID, clientID, text string) (memory.Message, *memory.Message, error)
 	AppendReply(ctx context.Context, userID, role, text string, turn *memory.TurnRecord) (memory.Message, error)
+	FinishTurn(ctx context.Context, userID, text string, turn *memory.TurnRecord, imp *memory.Impression, update func(*memory.Profile) error) (memory.Message, error)
 	History(ctx context.Context, userID string, afterSeq uint64, limit int) ([]memory.Message, error)
 	Recent(ctx context.Context, userID string, n int) ([]memory.Message, error)
 	Profile(ctx context.Context, userID string) (memory.Profile, error)

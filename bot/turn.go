@@ -348,8 +348,15 @@ func (t *turn) finish(ctx context.Context) (Reply, error) {
 	defer cancel()
 	reply := t.reply()
 	record := t.record(reply)
+	var imp *memory.Impression
+	if o := t.decision.Offer; o != nil {
+		imp = &memory.Impression{OfferID: o.ID, TurnID: t.id, Variant: t.variant.Name,
+			Time: t.start, Features: t.decision.Features}
+	}
+	// The reply, its impression and the profile changes commit together:
+	// one disk sync, and never a reply without its impression.
 	storeStart := time.Now()
-	msg, err := e.opts.Memory.AppendReply(ctx, t.s.UserID, memory.RoleAssistant, t.text, record)
+	msg, err := e.opts.Memory.FinishTurn(ctx, t.s.UserID, t.text, record, imp, t.updateProfile)
 	if err != nil {
 		return Reply{}, fmt.Errorf("turn %s: store reply: %w", t.id, err)
 	}
@@ -357,16 +364,6 @@ func (t *turn) finish(ctx context.Context) (Reply, error) {
 	if e.opts.LogContent {
 		e.log.Debug("turn text", "turn_id", t.id, "user_id", t.s.UserID,
 			"message", e.opts.Mask(t.in.Text), "reply", e.opts.Mask(t.text))
-	}
-	if o := t.decision.Offer; o != nil {
-		imp := memory.Impression{OfferID: o.ID, TurnID: t.id, Variant: t.variant.Name,
-			Time: t.start, Features: t.decision.Features}
-		if err := e.opts.Memory.RecordImpression(ctx, t.s.UserID, imp); err != nil {
-			return Reply{}, fmt.Errorf("turn %s: record impression: %w", t.id, err)
-		}
-	}
-	if _, err := e.opts.Memory.UpdateProfile(ctx, t.s.UserID, t.updateProfile); err != nil {
-		return Reply{}, fmt.Errorf("turn %s: update profile: %w", t.id, err)
 	}
 	t.stats.Store += time.Since(storeStart)
 	t.stats.Total = e.now().Sub(t.start)

@@ -127,6 +127,66 @@ func (s *Store) AppendReply(ctx context.Context, userID string, role string, tex
 	return msg, nil
 }
 
+// FinishTurn stores a bot reply, the offer impression it carried (nil when
+// none) and the profile changes of the turn in one transaction, so a turn
+// costs one disk sync after the model answers, and either all of it is
+// stored or none. update runs inside the transaction on the stored
+// profile, after the turn is counted; it may run more than once, so it
+// must not have other effects.
+func (s *Store) FinishTurn(ctx context.Context, userID, text string, turn *TurnRecord, imp *Impression, update func(*Profile) error) (Message, error) {
+	if userID == "" {
+		return Message{}, fmt.Errorf("finish turn: %w", errEmptyUserID)
+	}
+	if turn == nil {
+		return Message{}, fmt.Errorf("finish turn for user %s: missing turn record", userID)
+	}
+	if imp != nil && imp.OfferID == "" {
+		return Message{}, fmt.Errorf("finish turn for user %s: invalid offer id: empty", userID)
+	}
+	text = s.mask(text)
+	var msg Message
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		conv, err := ensureConvBucket(tx, userID)
+		if err != nil {
+			return err
+		}
+		record := *turn
+		msg = Message{Role: RoleAssistant, Text: text, Time: s.now(), Turn: &record}
+		if err := putMessage(tx, conv, userID, &msg); err != nil {
+			return err
+		}
+		if err := linkTurn(tx, conv, userID, msg); err != nil {
+			return err
+		}
+		if imp != nil {
+			i := *imp
+			if i.Time.IsZero() {
+				i.Time = msg.Time
+			}
+			if err := putImpression(tx, userID, i); err != nil {
+				return err
+			}
+		}
+		if update == nil {
+			return nil
+		}
+		users := tx.Bucket(bucketUsers)
+		var p Profile
+		if _, err := getJSON(users, []byte(userID), &p); err != nil {
+			return err
+		}
+		if err := update(&p); err != nil {
+			return err
+		}
+		p.UserID = userID
+		return putJSON(users, []byte(userID), &p)
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("finish turn for user %s: %w", userID, err)
+	}
+	return msg, nil
+}
+
 // linkTurn records the links from an assistant reply's turn and counts the turn.
 func linkTurn(tx *bolt.Tx, conv *bolt.Bucket, userID string, reply Message) error {
 	if reply.Turn.InReplyTo != 0 {

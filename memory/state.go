@@ -66,27 +66,33 @@ func (s *Store) RecordImpression(ctx context.Context, userID string, imp Impress
 		imp.Time = s.now()
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		conv, err := ensureConvBucket(tx, userID)
-		if err != nil {
-			return err
-		}
-		imps := conv.Bucket(bucketImpressions)
-		n, err := imps.NextSequence()
-		if err != nil {
-			return err
-		}
-		if err := putJSON(imps, timeKey(imp.Time, seqKey(n)), &imp); err != nil {
-			return err
-		}
-		if err := addOfferTotal(tx, imp.OfferID); err != nil {
-			return err
-		}
-		return summarizeOffer(tx, userID, imp.OfferID)
+		return putImpression(tx, userID, imp)
 	})
 	if err != nil {
 		return fmt.Errorf("record impression of offer %s for user %s: %w", imp.OfferID, userID, err)
 	}
 	return nil
+}
+
+// putImpression stores imp, adds one to the offer's total and adds the
+// offer to the user's conversation summary.
+func putImpression(tx *bolt.Tx, userID string, imp Impression) error {
+	conv, err := ensureConvBucket(tx, userID)
+	if err != nil {
+		return err
+	}
+	imps := conv.Bucket(bucketImpressions)
+	n, err := imps.NextSequence()
+	if err != nil {
+		return err
+	}
+	if err := putJSON(imps, timeKey(imp.Time, seqKey(n)), &imp); err != nil {
+		return err
+	}
+	if err := addOfferTotal(tx, imp.OfferID); err != nil {
+		return err
+	}
+	return summarizeOffer(tx, userID, imp.OfferID)
 }
 
 func addOfferTotal(tx *bolt.Tx, offerID string) error {

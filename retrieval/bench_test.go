@@ -73,7 +73,8 @@ func BenchmarkSearch(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				start := time.Now()
-				if _, err := ix.Search(b.Context(), Query{Text: benchQueries[i%len(benchQueries)], Limit: 10}); err != nil {
+				q := Query{Text: benchQueries[i%len(benchQueries)], Limit: 10}
+				if _, err := ix.Search(b.Context(), q); err != nil {
 					b.Fatal(err)
 				}
 				took = append(took, time.Since(start))
@@ -144,7 +145,8 @@ func BenchmarkSearchDuringUpsert(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				start := time.Now()
-				if _, err := ix.Search(b.Context(), Query{Text: benchQueries[i%len(benchQueries)], Limit: 10}); err != nil {
+				q := Query{Text: benchQueries[i%len(benchQueries)], Limit: 10}
+				if _, err := ix.Search(b.Context(), q); err != nil {
 					b.Fatal(err)
 				}
 				took = append(took, time.Since(start))

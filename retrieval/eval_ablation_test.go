@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +43,8 @@ type ablationRow struct {
 func dropVectorIDF(ix *Index) {
 	st := ix.cur.Load()
 	sp := st.vectors.sparse
-	flat := &sparseIndex{dim: sp.dim, raw: sp.raw, idf: make([]float32, sp.dim), lists: make([][]vposting, sp.dim)}
+	flat := &sparseIndex{dim: sp.dim, raw: sp.raw, idf: make([]float32, sp.dim),
+		lists: make([][]vposting, sp.dim)}
 	for d := range flat.idf {
 		flat.idf[d] = 1
 	}
@@ -140,7 +140,8 @@ func filterRows(rows []ablationRow, names []string) []ablationRow {
 	return out
 }
 
-func runEval(t *testing.T, ix *Index, qs []evalQuery, judged map[string]map[string]float64, keep func(string) bool) Metrics {
+func runEval(t *testing.T, ix *Index, qs []evalQuery, judged map[string]map[string]float64,
+	keep func(string) bool) Metrics {
 	t.Helper()
 	m, _, err := evalQueries(t.Context(), ix, qs, judged, keep)
 	if err != nil {
@@ -173,7 +174,8 @@ func loadHomeDepot(t *testing.T) ([]Product, []evalQuery, map[string]map[string]
 		t.Fatal(err)
 	}
 	if len(catalog) == 0 || len(qs) == 0 || len(judged) == 0 {
-		t.Fatal(fmt.Sprintf("Home Depot set is empty: %d products, %d queries, %d judged", len(catalog), len(qs), len(judged)))
+		t.Fatalf("Home Depot set is empty: %d products, %d queries, %d judged",
+			len(catalog), len(qs), len(judged))
 	}
 	return catalog, qs, judged
 }

@@ -16,6 +16,9 @@ const maxIncrementalShare = 0.1
 
 // canPatch reports whether an upsert of k products may patch st instead of
 // rebuilding it.
+//
+// TODO: dense vectors (langchaingo embedders) are never patched, so every
+// Upsert into such an index rebuilds it and rewrites the whole snapshot.
 func (st *state) canPatch(k int) bool {
 	n := len(st.products)
 	return n > 0 && st.vectors.sparse != nil &&

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -157,5 +158,43 @@ func TestIncrementalUpsertFallsBackToFullBuild(t *testing.T) {
 		if st.changedSinceBuild != wantChanged {
 			t.Errorf("round %d: changedSinceBuild = %d, want %d", round, st.changedSinceBuild, wantChanged)
 		}
+	}
+}
+
+// TestIncrementalUpsertDuringSearch runs searches while incremental
+// upserts patch the state, so that the race detector checks both sides.
+func TestIncrementalUpsertDuringSearch(t *testing.T) {
+	ix := openIndex(t, t.TempDir(), Options{})
+	catalog := syntheticCatalog(500)
+	if err := ix.Upsert(t.Context(), catalog); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for round := range 20 {
+			p := catalog[round]
+			p.Title += " restocked"
+			added := Product{ID: fmt.Sprintf("sku-added-%d", round), Title: "Copper Teapot", InStock: true}
+			if err := ix.Upsert(context.Background(), []Product{p, added}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range 200 {
+		res, err := ix.Search(t.Context(), Query{Text: "copper teapot restocked", Limit: 5})
+		if err != nil || len(res.Hits) == 0 {
+			t.Fatalf("search during upsert = %v, %v", hitIDs(res), err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := ix.cur.Load(); st.changedSinceBuild != 40 {
+		t.Errorf("changedSinceBuild = %d, want 40: every upsert should have been incremental", st.changedSinceBuild)
+	}
+	if ix.Len() != 520 {
+		t.Errorf("Len = %d, want 520", ix.Len())
 	}
 }

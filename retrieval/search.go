@@ -17,7 +17,8 @@ import (
 //
 // The weights were chosen on the validation half of the Home Depot queries,
 // those whose query ID has an even FNV-1a hash (isValidationQuery). The
-// benchmark record reports them on every query and on the held-out half. rrfVectorWeight is the previous default, kept for the ablation.
+// benchmark record reports them on every query and on the held-out half.
+// rrfVectorWeight is the previous default, kept for the ablation.
 const (
 	rrfK                = 60
 	keywordWeight       = 1.0

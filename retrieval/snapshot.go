@@ -266,14 +266,19 @@ func loadSnapshot(dir string) (*snapshot, error) {
 		return nil, fmt.Errorf("load index: %w", err)
 	}
 	defer f.Close()
-	snap, err := readSnapshot(bufio.NewReaderSize(f, 1<<20))
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("load index: %w", err)
+	}
+	snap, err := readSnapshot(bufio.NewReaderSize(f, 1<<20), info.Size())
 	if err != nil {
 		return nil, fmt.Errorf("load index %s: %w: %w", f.Name(), ErrCorruptIndex, err)
 	}
 	return snap, nil
 }
 
-func readSnapshot(r io.Reader) (*snapshot, error) {
+// readSnapshot reads an index file of size bytes from r.
+func readSnapshot(r io.Reader, size int64) (*snapshot, error) {
 	sr := &snapshotReader{r: r, crc: crc32.New(castagnoli)}
 	if magic := sr.read(len(snapshotMagic)); string(magic) != snapshotMagic {
 		return nil, errors.New("not an index file")
@@ -303,6 +308,9 @@ func readSnapshot(r io.Reader) (*snapshot, error) {
 	}
 	if dim > maxSnapshotDim || n > maxSnapshotProducts {
 		return nil, fmt.Errorf("dimension %d or product count %d out of range", dim, n)
+	}
+	if kind == kindDense && int64(dim)*int64(n)*4 > size {
+		return nil, fmt.Errorf("%d dense vectors of dimension %d do not fit in %d bytes", n, dim, size)
 	}
 	snap.sparse, snap.dim = kind == kindSparse, int(dim)
 

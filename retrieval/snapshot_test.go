@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -111,4 +112,34 @@ func TestSnapshotEmptyCatalog(t *testing.T) {
 	if again.Len() != 0 {
 		t.Errorf("reloaded %d products after Replace(nil), want 0", again.Len())
 	}
+}
+
+func FuzzReadSnapshot(f *testing.F) {
+	for _, emb := range []Embedder{nil, foldedEmbedder{}} {
+		dir := f.TempDir()
+		ix, err := Open(f.Context(), dir, Options{Embedder: emb})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := ix.Upsert(f.Context(), syntheticCatalog(3)); err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, snapshotFile))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		snap, err := readSnapshot(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		if snap.sparse && len(snap.raw) != len(snap.products) {
+			t.Errorf("accepted %d sparse vectors for %d products", len(snap.raw), len(snap.products))
+		}
+		if !snap.sparse && snap.dense.n != len(snap.products) {
+			t.Errorf("accepted %d dense vectors for %d products", snap.dense.n, len(snap.products))
+		}
+	})
 }

@@ -42,17 +42,6 @@ type vectors struct {
 	sparse *sparseIndex
 }
 
-// count returns the number of product vectors.
-func (v vectors) count() int {
-	switch {
-	case v.sparse != nil:
-		return len(v.sparse.raw)
-	case v.dense != nil:
-		return v.dense.n
-	}
-	return 0
-}
-
 // newState builds a state with products in the given document order.
 func newState(products []Product, vecs vectors, cfg *searchConfig) *state {
 	s := &state{

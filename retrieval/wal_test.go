@@ -118,3 +118,24 @@ func saveSnapshotKeepingLog(dir, embedder string, st *state) error {
 	}
 	return os.WriteFile(filepath.Join(dir, logFile), log, 0o644)
 }
+
+func TestLogMergedWhenEmbedderChanges(t *testing.T) {
+	dir, renamed := upsertLogged(t)
+	ix := openIndex(t, dir, Options{Embedder: foldedEmbedder{}})
+	if p, _ := ix.Get(renamed.ID); p.Title != renamed.Title {
+		t.Errorf("title after re-embedding = %q, want %q from the log", p.Title, renamed.Title)
+	}
+	if ix.Len() != 100 {
+		t.Errorf("Len = %d, want 100", ix.Len())
+	}
+	if _, err := os.Stat(filepath.Join(dir, logFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("log after re-embedding: stat error %v, want it folded and removed", err)
+	}
+	snap, err := loadSnapshot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.embedder != "folded-512" || snap.sparse {
+		t.Errorf("snapshot embedder = %q, sparse %v; want folded-512, dense", snap.embedder, snap.sparse)
+	}
+}

@@ -459,6 +459,7 @@ func TestIdleClientsHelper(t *testing.T) {
 		t.Fatalf("invalid %s %q", idleCountEnv, os.Getenv(idleCountEnv))
 	}
 	raiseFileLimit(t, n+256)
+
 	dialer := &websocket.Dialer{ReadBufferSize: 512, WriteBufferSize: 512, HandshakeTimeout: 30 * time.Second}
 	var (
 		wg     sync.WaitGroup
@@ -466,6 +467,7 @@ func TestIdleClientsHelper(t *testing.T) {
 		conns  []*websocket.Conn
 		failed atomic.Int32
 	)
+
 	work := make(chan int)
 	for range 32 {
 		wg.Go(func() {
