@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -89,17 +88,17 @@ func scenarioCard(sc scenario.Scenario) ScenarioCard {
 
 // describeFilter writes the filter the shopper stated, for a reply that
 // says nothing matched it.
-func describeFilter(f retrieval.Filter, lang string) string {
+func describeFilter(f retrieval.Filter, lang, currency string) string {
 	var parts []string
 	zh := lang == "zh"
+	lo, hi := formatPrice(f.MinPrice, currency), formatPrice(f.MaxPrice, currency)
 	switch {
 	case f.MinPrice > 0 && f.MaxPrice > 0:
-		parts = append(parts, pick(zh, fmt.Sprintf("%g到%g元", f.MinPrice, f.MaxPrice),
-			fmt.Sprintf("between %g and %g", f.MinPrice, f.MaxPrice)))
+		parts = append(parts, pick(zh, lo+"到"+hi, "between "+lo+" and "+hi))
 	case f.MaxPrice > 0:
-		parts = append(parts, pick(zh, fmt.Sprintf("%g元以内", f.MaxPrice), fmt.Sprintf("under %g", f.MaxPrice)))
+		parts = append(parts, pick(zh, hi+"以内", "under "+hi))
 	case f.MinPrice > 0:
-		parts = append(parts, pick(zh, fmt.Sprintf("%g元以上", f.MinPrice), fmt.Sprintf("over %g", f.MinPrice)))
+		parts = append(parts, pick(zh, lo+"以上", "over "+lo))
 	}
 	parts = append(parts, f.Colors...)
 	parts = append(parts, f.Brands...)

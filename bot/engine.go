@@ -43,6 +43,10 @@ type Options struct {
 	// Mask hides personal data before text reaches the model or the logs;
 	// nil sends text unchanged.
 	Mask func(string) string
+	// CurrencyRates gives units of each currency per US dollar, such as
+	// {"USD": 1, "CNY": 7.1}, to convert a price bound stated in one
+	// currency into the catalog's; nil leaves bounds as written.
+	CurrencyRates map[string]float64
 	// LogContent logs the masked message and reply text at debug level;
 	// off by default so transcripts stay out of logs.
 	LogContent bool
@@ -53,6 +57,7 @@ type Options struct {
 // Engine runs turns. It is safe for concurrent use; callers run at most one
 // turn at a time per conversation, which keeps replies in order.
 type Engine struct {
+	currencyCache
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time

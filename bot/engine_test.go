@@ -236,20 +236,22 @@ func TestFormatPrice(t *testing.T) {
 
 func TestDescribeFilter(t *testing.T) {
 	tests := []struct {
-		name string
-		f    retrieval.Filter
-		lang string
-		want string
+		name     string
+		f        retrieval.Filter
+		lang     string
+		currency string
+		want     string
 	}{
-		{name: "max_en", f: retrieval.Filter{MaxPrice: 100}, lang: "en", want: "under 100"},
-		{name: "range_zh", f: retrieval.Filter{MinPrice: 50, MaxPrice: 100}, lang: "zh", want: "50到100元"},
+		{name: "max_en", f: retrieval.Filter{MaxPrice: 100}, lang: "en", currency: "USD", want: "under $100"},
+		{name: "range_zh", f: retrieval.Filter{MinPrice: 50, MaxPrice: 100}, lang: "zh", currency: "CNY", want: "¥50到¥100"},
+		{name: "max_zh_dollars", f: retrieval.Filter{MaxPrice: 28.17}, lang: "zh", currency: "USD", want: "$28.17以内"},
 		{name: "min_color_stock", f: retrieval.Filter{MinPrice: 20, Colors: []string{"black"}, InStockOnly: true},
-			lang: "en", want: "over 20, black, in stock"},
-		{name: "empty", f: retrieval.Filter{}, lang: "en", want: ""},
+			lang: "en", currency: "USD", want: "over $20, black, in stock"},
+		{name: "empty", f: retrieval.Filter{}, lang: "en", currency: "USD", want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := describeFilter(tt.f, tt.lang); got != tt.want {
+			if got := describeFilter(tt.f, tt.lang, tt.currency); got != tt.want {
 				t.Errorf("describeFilter = %q, want %q", got, tt.want)
 			}
 		})

@@ -70,7 +70,7 @@ func (t *turn) promptData() PromptData {
 		ScenarioLabel: "not used in this experiment variant", Reasons: "-",
 		Intent: sc.Intent.Label, Emotion: sc.Emotion.Label,
 		Empathy: negativeEmotions[sc.Emotion.Label],
-		Relaxed: t.result.Relaxed, FilterDesc: describeFilter(t.result.Filter, t.lang),
+		Relaxed: t.result.Relaxed, FilterDesc: describeFilter(t.result.Filter, t.lang, t.e.catalogCurrency()),
 		Handoff: sc.Intent.Label == "human",
 	}
 	if personal {
@@ -137,7 +137,7 @@ func (t *turn) facts() llm.Facts {
 		Language: t.lang, Text: t.e.opts.Mask(t.in.Text), TimeOfDay: sc.TimeOfDay,
 		Emotion: sc.Emotion.Label, Intent: sc.Intent.Label, Scenario: sc.Label,
 		Segment: t.profile.Segment, Relaxed: t.result.Relaxed,
-		FilterDesc: describeFilter(t.result.Filter, t.lang), Returning: sc.Behavior.Returning,
+		FilterDesc: describeFilter(t.result.Filter, t.lang, t.e.catalogCurrency()), Returning: sc.Behavior.Returning,
 	}
 	if t.variant.Personalize == "none" {
 		f.Scenario, f.Segment = "", ""

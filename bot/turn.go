@@ -185,9 +185,10 @@ func (t *turn) gather(ctx context.Context) error {
 
 	retrievalStart := time.Now()
 	if wantsProducts(t.scenario.Intent) {
+		text := searchText(t.in.Text, t.recent, t.scenario.Intent.Label)
 		t.result, err = e.opts.Catalog.Search(ctx, retrieval.Query{
-			Text:  searchText(t.in.Text, t.recent, t.scenario.Intent.Label),
-			Limit: e.opts.Products,
+			Text: text, Limit: e.opts.Products, Filter: e.priceFilter(text),
+			Budget: t.profile.Budget,
 		})
 		if err != nil {
 			return fmt.Errorf("turn: search catalog: %w", err)

@@ -125,6 +125,10 @@ type Memory struct {
 type Retrieval struct {
 	Embedder   string `yaml:"embedder"` // local, openai or ollama
 	EmbedModel string `yaml:"embed_model"`
+	// CurrencyRates gives units of each currency per US dollar; they
+	// convert a price bound a shopper states in another currency ("200元")
+	// into the catalog's. The defaults are approximate; set your own.
+	CurrencyRates map[string]float64 `yaml:"currency_rates"`
 }
 
 // Offers configures offers, experiments and the bandit.
@@ -352,6 +356,11 @@ func (c Config) Validate() error {
 	}
 	if c.Offers.Exploration < 0 {
 		bad("offers.exploration", "must not be negative")
+	}
+	for code, rate := range c.Retrieval.CurrencyRates {
+		if rate <= 0 || len(code) != 3 || strings.ToUpper(code) != code {
+			bad("retrieval.currency_rates", "%s: %g is invalid; use a three-letter upper-case code and a positive rate", code, rate)
+		}
 	}
 	if c.Identity.RequireSigned && c.Identity.JWTSecret == "" {
 		bad("identity.require_signed", "needs identity.jwt_secret (CONCIERGE_IDENTITY_JWT_SECRET)")

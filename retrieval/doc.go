@@ -26,8 +26,8 @@
 // checksummed little-endian binary format written to a temporary file,
 // synced and renamed) and a write-ahead log of incremental upserts
 // (logFile). The snapshot replaced a chromem-go v0.7.0 export, which Open
-// still reads and converts: loading that export at 100,000 products
-// allocated about 1.4 GB and took 3.8 s on a shared 2-core machine
+// still reads and converts. Loading that export at 100,000 products
+// allocated about 1.4 GB and took 1.3 to 3.8 s on a shared 2-core machine
 // (BenchmarkLoadChromemExport), because chromem-go decodes every document
 // into its own collection before the index copies it. The binary file is
 // read once, straight into the search structures. The index searches its
@@ -35,15 +35,15 @@
 // query scans every dimension of every document and cannot use sparse
 // vectors.
 //
-// Writes: Upsert of a few products into the local embedder's index patches
-// the current state and appends one record to the log. The patch copies the
-// keyword posting lists of the terms involved, keeps the changed products'
-// vectors in a small overlay beside the lists of the last full build, and
-// shares everything else, so its cost grows little with the catalog. Other
-// writes, and an Upsert that would bring the products changed since the
-// last full build above a tenth of the catalog, rebuild the state, write a
-// new snapshot and drop the log. Incremental writes keep the corpus
-// statistics (idf, average length) of the last full build.
+// Writes: Upsert of a few products patches the current state and appends
+// one record to the log. The patch copies the keyword posting lists of the
+// terms involved, keeps the changed products' vectors in a small overlay
+// beside those of the last full build, and shares everything else, so its
+// cost grows little with the catalog. Other writes, and an Upsert that
+// would bring the products changed since the last full build above a tenth
+// of the catalog, rebuild the state, write a new snapshot and drop the log.
+// Incremental writes keep the corpus statistics (idf, average length) of
+// the last full build.
 //
 // Concurrency: an Index is safe for concurrent use. Search, Get, Products
 // and Len read an immutable state through an atomic pointer and never

@@ -16,20 +16,24 @@ const maxIncrementalShare = 0.1
 
 // canPatch reports whether an upsert of k products may patch st instead of
 // rebuilding it.
-//
-// TODO: dense vectors (langchaingo embedders) are never patched, so every
-// Upsert into such an index rebuilds it and rewrites the whole snapshot.
 func (st *state) canPatch(k int) bool {
 	n := len(st.products)
-	return n > 0 && st.vectors.sparse != nil &&
+	return n > 0 && (st.vectors.sparse != nil || st.vectors.dense != nil) &&
 		float64(st.changedSinceBuild+k) <= maxIncrementalShare*float64(n)
 }
 
+// productVector is one product's vector in the form of the index's
+// embedder: sparse for the local embedder, dense otherwise.
+type productVector struct {
+	sparse sparseVector
+	dense  []float32
+}
+
 // withUpserts returns a new state in which each product of upserts replaces
-// the one with its ID or is appended. raw returns the sparse vector of a
-// product whose embedded text changed. The new state shares every
-// structure that the upserts leave unchanged.
-func (st *state) withUpserts(upserts []Product, raw func(*Product) sparseVector) *state {
+// the one with its ID or is appended. vec returns the vector of a product
+// whose embedded text changed. The new state shares every structure that
+// the upserts leave unchanged.
+func (st *state) withUpserts(upserts []Product, vec func(*Product) productVector) *state {
 	next := &state{
 		products:          slices.Clone(st.products),
 		order:             st.order,
@@ -78,24 +82,44 @@ func (st *state) withUpserts(upserts []Product, raw func(*Product) sparseVector)
 
 	oldText := map[int32]*Product{}
 	newText := map[int32]*Product{}
-	newVecs := map[int32]sparseVector{}
+	newVecs := map[int32]productVector{}
 	for _, doc := range textChanged {
 		if int(doc) < len(st.products) {
 			oldText[doc] = st.products[doc]
 		}
 		next.setFilterFields(int(doc))
 		newText[doc] = next.products[doc]
-		newVecs[doc] = raw(next.products[doc])
+		newVecs[doc] = vec(next.products[doc])
 		next.changedSinceBuild++
 	}
 	if len(newText) > 0 {
 		next.keywords = st.keywords.withChanges(st.cfg, len(next.products), oldText, newText)
-		next.vectors = vectors{sparse: st.vectors.sparse.withChanges(newVecs)}
+		next.vectors = st.vectors.withChanges(newVecs)
 	}
 	if added {
 		next.order = sortedOrder(next.products)
 	}
 	return next
+}
+
+// withChanges returns vectors in which each product in changed has its new
+// vector.
+func (v vectors) withChanges(changed map[int32]productVector) vectors {
+	if v.sparse != nil {
+		sparse := make(map[int32]sparseVector, len(changed))
+		for doc, pv := range changed {
+			sparse[doc] = pv.sparse
+		}
+		return vectors{sparse: v.sparse.withChanges(sparse)}
+	}
+	rows := maps.Clone(v.denseRows)
+	if rows == nil {
+		rows = make(map[int32][]float32, len(changed))
+	}
+	for doc, pv := range changed {
+		rows[doc] = pv.dense
+	}
+	return vectors{dense: v.dense, denseRows: rows}
 }
 
 // sortedOrder returns the documents of products sorted by product ID.

@@ -198,3 +198,68 @@ func TestIncrementalUpsertDuringSearch(t *testing.T) {
 		t.Errorf("Len = %d, want 520", ix.Len())
 	}
 }
+
+func TestIncrementalUpsertDenseVectors(t *testing.T) {
+	dir := t.TempDir()
+	emb := &countingEmbedder{Embedder: foldedEmbedder{}, name: "folded-512"}
+	ix := openIndex(t, dir, Options{Embedder: emb})
+	catalog := syntheticCatalog(200)
+	if err := ix.Upsert(t.Context(), catalog); err != nil {
+		t.Fatal(err)
+	}
+	before := emb.count()
+
+	renamed := catalog[7]
+	renamed.Title = "Renamed Copper Kettle"
+	repriced := catalog[8]
+	repriced.Price = 1
+	added := Product{ID: "sku-new", Title: "Bamboo Garden Hose", Price: 20, InStock: true}
+	if err := ix.Upsert(t.Context(), []Product{renamed, repriced, added}); err != nil {
+		t.Fatal(err)
+	}
+	if got := emb.count() - before; got != 2 {
+		t.Errorf("incremental upsert embedded %d texts, want 2 (renamed and added)", got)
+	}
+	st := ix.cur.Load()
+	if st.changedSinceBuild != 2 {
+		t.Errorf("changedSinceBuild = %d, want 2", st.changedSinceBuild)
+	}
+	if len(st.vectors.denseRows) != 2 {
+		t.Errorf("dense overlay has %d rows, want 2", len(st.vectors.denseRows))
+	}
+	check := func(ix *Index, when string) {
+		t.Helper()
+		for _, tt := range []struct{ query, want string }{
+			{"renamed copper kettle", renamed.ID},
+			{"bamboo garden hose", added.ID},
+		} {
+			res, err := ix.Search(t.Context(), Query{Text: tt.query, Limit: 3})
+			if err != nil || len(res.Hits) == 0 || res.Hits[0].Product.ID != tt.want {
+				t.Errorf("%s: search %q = %v, %v; want %s first", when, tt.query, hitIDs(res), err, tt.want)
+				continue
+			}
+			if res.Hits[0].VectorScore < 0.5 {
+				t.Errorf("%s: vector score of %s = %v, want the new vector's high similarity",
+					when, tt.want, res.Hits[0].VectorScore)
+			}
+		}
+	}
+	check(ix, "after upsert")
+	ix.Close()
+
+	again := &countingEmbedder{Embedder: foldedEmbedder{}, name: "folded-512"}
+	reloaded := openIndex(t, dir, Options{Embedder: again})
+	if again.count() != 0 {
+		t.Errorf("replaying the log embedded %d texts, want 0", again.count())
+	}
+	check(reloaded, "after reload")
+
+	// A full write folds the overlay into the matrix and keeps the vectors.
+	if err := reloaded.Delete(t.Context(), []string{catalog[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if rows := reloaded.cur.Load().vectors.denseRows; len(rows) != 0 {
+		t.Errorf("dense overlay after a full write has %d rows, want 0", len(rows))
+	}
+	check(reloaded, "after a full write")
+}

@@ -110,8 +110,8 @@ func (ix *Index) adopt(ctx context.Context, snap *snapshot) error {
 		return err
 	}
 	se, sparse := ix.embedder.(sparseEmbedder)
-	// A log extends a non-empty sparse snapshot only, because only
-	// incremental upserts write one.
+	// A log extends a non-empty snapshot only, because only incremental
+	// upserts write one.
 	if snap.embedder == ix.embedder.Name() && snap.sparse == sparse && (len(recs) == 0 || len(snap.products) > 0) {
 		st := newState(snap.products, snap.vectors(), ix.cfg)
 		for _, rec := range recs {
@@ -140,19 +140,25 @@ func (ix *Index) adopt(ctx context.Context, snap *snapshot) error {
 }
 
 // replayVectors returns the vector function for replaying rec: the logged
-// vector of each product, or a new embedding when the record has none.
-func replayVectors(rec logRecord, se sparseEmbedder) func(*Product) sparseVector {
-	byID := make(map[string]sparseVector, len(rec.Products))
+// vector of each product, or a new sparse embedding when the record has
+// none. A record written by a dense embedder has a vector for every product
+// whose text changed.
+func replayVectors(rec logRecord, se sparseEmbedder) func(*Product) productVector {
+	byID := make(map[string]productVector, len(rec.Products))
 	for i, p := range rec.Products {
-		if rec.Indexes[i] != nil {
-			byID[p.ID] = sparseVector{idx: rec.Indexes[i], val: rec.Values[i]}
+		switch {
+		case rec.Values[i] == nil:
+		case rec.Indexes[i] == nil:
+			byID[p.ID] = productVector{dense: rec.Values[i]}
+		default:
+			byID[p.ID] = productVector{sparse: sparseVector{idx: rec.Indexes[i], val: rec.Values[i]}}
 		}
 	}
-	return func(p *Product) sparseVector {
-		if v, ok := byID[p.ID]; ok {
+	return func(p *Product) productVector {
+		if v, ok := byID[p.ID]; ok || se == nil {
 			return v
 		}
-		return se.embedSparse(embeddingText(p))
+		return productVector{sparse: se.embedSparse(embeddingText(p))}
 	}
 }
 
@@ -191,14 +197,13 @@ func (ix *Index) migrate(snap *snapshot) error {
 
 // Upsert adds products or replaces those with the same ID. It returns after
 // the new catalog is persisted. Products whose embedded text is unchanged
-// keep their vectors. A small upsert into the local embedder's index
-// patches the search structures instead of rebuilding them (see
-// maxIncrementalShare).
+// keep their vectors. A small upsert patches the search structures instead
+// of rebuilding them (see maxIncrementalShare).
 func (ix *Index) Upsert(ctx context.Context, products []Product) error {
 	if err := validateProducts(products); err != nil {
 		return fmt.Errorf("upsert products: %w", err)
 	}
-	if done, err := ix.patch(products); done || err != nil {
+	if done, err := ix.patch(ctx, products); done || err != nil {
 		if err != nil {
 			return fmt.Errorf("upsert %d products: %w", len(products), err)
 		}
@@ -219,11 +224,7 @@ func (ix *Index) Upsert(ctx context.Context, products []Product) error {
 
 // patch applies an upsert incrementally and reports whether it did; it
 // declines when the current state cannot be patched.
-func (ix *Index) patch(products []Product) (bool, error) {
-	se, ok := ix.embedder.(sparseEmbedder)
-	if !ok {
-		return false, nil
-	}
+func (ix *Index) patch(ctx context.Context, products []Product) (bool, error) {
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
 	if ix.closed {
@@ -233,21 +234,24 @@ func (ix *Index) patch(products []Product) (bool, error) {
 	if !old.canPatch(len(products)) {
 		return false, nil
 	}
+	vecs, err := ix.patchVectors(ctx, old, products)
+	if err != nil {
+		return true, err
+	}
+	st := old.withUpserts(products, func(p *Product) productVector { return vecs[p.ID] })
 
 	rec := logRecord{Products: products, Indexes: make([][]uint32, len(products)),
 		Values: make([][]float32, len(products))}
-	embedded := map[string]sparseVector{}
-	st := old.withUpserts(products, func(p *Product) sparseVector {
-		v := se.embedSparse(embeddingText(p))
-		embedded[p.ID] = v
-		return v
-	})
 	for i, p := range products {
-		if v, ok := embedded[p.ID]; ok {
-			rec.Indexes[i], rec.Values[i] = v.idx, v.val
+		v, ok := vecs[p.ID]
+		switch {
+		case !ok:
+		case v.dense != nil:
+			rec.Values[i] = v.dense
+		default:
+			rec.Indexes[i], rec.Values[i] = v.sparse.idx, v.sparse.val
 		}
 	}
-
 	if ix.dir != "" {
 		if err := appendLog(ix.dir, ix.generation, rec); err != nil {
 			return true, err
@@ -256,6 +260,46 @@ func (ix *Index) patch(products []Product) (bool, error) {
 	ix.cur.Store(st)
 	ix.log.Info("index updated", "products", len(st.products), "upserted", len(products), "incremental", true)
 	return true, nil
+}
+
+// patchVectors embeds the upserted products whose embedded text differs
+// from their current version in old, keyed by product ID. The last upsert
+// of an ID wins.
+func (ix *Index) patchVectors(ctx context.Context, old *state, products []Product) (map[string]productVector, error) {
+	latest := make(map[string]*Product, len(products))
+	for i := range products {
+		latest[products[i].ID] = &products[i]
+	}
+	var changed []*Product
+	for _, p := range latest {
+		if j, ok := old.byID[p.ID]; !ok || !sameEmbeddingText(old.products[j], p) {
+			changed = append(changed, p)
+		}
+	}
+
+	vecs := make(map[string]productVector, len(changed))
+	if se, ok := ix.embedder.(sparseEmbedder); ok {
+		for _, p := range changed {
+			vecs[p.ID] = productVector{sparse: se.embedSparse(embeddingText(p))}
+		}
+		return vecs, nil
+	}
+	texts := make([]string, len(changed))
+	for i, p := range changed {
+		texts[i] = embeddingText(p)
+	}
+	rows, err := ix.embedDense(ctx, texts)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range changed {
+		if len(rows[i]) != old.vectors.dense.dim {
+			return nil, fmt.Errorf("embed product %q: vector dimension %d, want %d",
+				p.ID, len(rows[i]), old.vectors.dense.dim)
+		}
+		vecs[p.ID] = productVector{dense: rows[i]}
+	}
+	return vecs, nil
 }
 
 // Delete removes the products with the given IDs; unknown IDs are ignored.
@@ -332,6 +376,25 @@ func (ix *Index) write(ctx context.Context, next func(old map[string]Product) []
 	ix.cur.Store(st)
 	ix.log.Info("index updated", "products", len(products))
 	return nil
+}
+
+// embedDense embeds texts with the dense embedder in batches of 256.
+func (ix *Index) embedDense(ctx context.Context, texts []string) ([][]float32, error) {
+	const batch = 256
+	out := make([][]float32, 0, len(texts))
+	for start := 0; start < len(texts); start += batch {
+		end := min(start+batch, len(texts))
+		vecs, err := ix.embedder.Embed(ctx, texts[start:end])
+		if err != nil {
+			return nil, fmt.Errorf("embed products: %w", err)
+		}
+		if len(vecs) != end-start {
+			return nil, fmt.Errorf("embed products: %s returned %d vectors for %d texts",
+				ix.embedder.Name(), len(vecs), end-start)
+		}
+		out = append(out, vecs...)
+	}
+	return out, nil
 }
 
 // persist saves st under the index directory, if the index has one, as a
@@ -419,27 +482,20 @@ func (ix *Index) denseVectorsFor(ctx context.Context, old *state, products []Pro
 	var missing []int
 	for i := range products {
 		if j, ok := reusable(old, &products[i]); ok && old.vectors.dense != nil {
-			rows[i] = old.vectors.dense.row(j)
+			rows[i] = make([]float32, old.vectors.dense.dim)
+			old.vectors.denseRow(j, rows[i])
 			continue
 		}
 		texts = append(texts, embeddingText(&products[i]))
 		missing = append(missing, i)
 	}
 
-	const batch = 256
-	for start := 0; start < len(texts); start += batch {
-		end := min(start+batch, len(texts))
-		vecs, err := ix.embedder.Embed(ctx, texts[start:end])
-		if err != nil {
-			return vectors{}, fmt.Errorf("embed products: %w", err)
-		}
-		if len(vecs) != end-start {
-			return vectors{}, fmt.Errorf("embed products: %s returned %d vectors for %d texts",
-				ix.embedder.Name(), len(vecs), end-start)
-		}
-		for k, v := range vecs {
-			rows[missing[start+k]] = v
-		}
+	embedded, err := ix.embedDense(ctx, texts)
+	if err != nil {
+		return vectors{}, err
+	}
+	for k, v := range embedded {
+		rows[missing[k]] = v
 	}
 
 	dim := len(rows[0])

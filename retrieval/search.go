@@ -249,6 +249,10 @@ func vectorCandidates(st *state, qv queryVector, f *compiledFilter, sc *scratch,
 		return topMatching(st, f, sc.vtouched, sc.vector, pool)
 	case st.vectors.dense != nil && qv.dense != nil:
 		st.vectors.dense.scoreAll(qv.dense, sc.vector)
+		clear(sc.vector[st.vectors.dense.n:])
+		for doc, row := range st.vectors.denseRows {
+			sc.vector[doc] = dot(qv.dense, row)
+		}
 		top := newTopK(pool)
 		for i, s := range sc.vector {
 			if s <= 0 || !top.admits(int32(i), s) {

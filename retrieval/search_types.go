@@ -30,7 +30,9 @@ type Hit struct {
 	Product      Product `json:"product"`
 	Score        float64 `json:"score"`         // fused score, higher is better
 	KeywordScore float64 `json:"keyword_score"` // BM25; zero when the product had no keyword match
-	VectorScore  float64 `json:"vector_score"`  // cosine similarity
+	// VectorScore is the cosine similarity of the query and product
+	// vectors, weighted by the catalog's idf for the local embedder.
+	VectorScore float64 `json:"vector_score"`
 }
 
 // Result is the outcome of Search.

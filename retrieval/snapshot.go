@@ -191,7 +191,7 @@ func writeSnapshot(w io.Writer, embedder string, st *state, generation uint64) e
 	case st.vectors.dense != nil:
 		row := make([]float32, dim)
 		for i := range st.products {
-			st.vectors.dense.rowInto(i, row)
+			st.vectors.denseRow(i, row)
 			sw.f32s(row)
 		}
 	}

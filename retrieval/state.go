@@ -38,8 +38,20 @@ type state struct {
 // produces: sparse for the local embedder, dense otherwise. Both are nil
 // for an empty catalog.
 type vectors struct {
-	dense  *vectorMatrix
-	sparse *sparseIndex
+	dense *vectorMatrix
+	// denseRows are the dense vectors of products changed or added since
+	// the last full build; they replace the rows of dense.
+	denseRows map[int32][]float32
+	sparse    *sparseIndex
+}
+
+// denseRow copies the dense vector of product i into r.
+func (v vectors) denseRow(i int, r []float32) {
+	if row, ok := v.denseRows[int32(i)]; ok {
+		copy(r, row)
+		return
+	}
+	v.dense.rowInto(i, r)
 }
 
 // newState builds a state with products in the given document order.

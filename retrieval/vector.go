@@ -76,13 +76,11 @@ func (t *topK) admits(doc int32, score float32) bool {
 	return len(t.heap) < t.k || better(scored{doc, score}, t.heap[0])
 }
 
-// dot returns the dot product of q with product i.
-func (m *vectorMatrix) dot(q []float32, i int) float32 {
+// dot returns the dot product of a and b over their common length.
+func dot(a, b []float32) float32 {
 	var s float32
-	for d, qd := range q {
-		if qd != 0 {
-			s += qd * m.data[d*m.n+i]
-		}
+	for i := range min(len(a), len(b)) {
+		s += a[i] * b[i]
 	}
 	return s
 }

@@ -221,6 +221,7 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 		HistoryMessages: cfg.Bot.HistoryMessages, Products: cfg.Bot.Products,
 		Temperature: cfg.LLM.Temperature, MaxTokens: cfg.LLM.MaxTokens,
 		AttributionWindow: cfg.Offers.AttributionWindow, Mask: mask, LogContent: cfg.Log.Content,
+		CurrencyRates:   cfg.Retrieval.CurrencyRates,
 		HandoverTimeout: cfg.Admin.HandoverTimeout, Logger: log.With("component", "bot"),
 	})
 	if err != nil {
