@@ -18,13 +18,14 @@ type Memory interface {
 	AppendReply(ctx context.Context, userID, role, text string, turn *memory.TurnRecord) (memory.Message, error)
 	FinishTurn(ctx context.Context, userID, text string, turn *memory.TurnRecord, imp *memory.Impression, update func(*memory.Profile) error) (memory.Message, error)
 	History(ctx context.Context, userID string, afterSeq uint64, limit int) ([]memory.Message, error)
-	Recent(ctx context.Context, userID string, n int) ([]memory.Message, error)
+	RecentTexts(ctx context.Context, userID string, n int) ([]memory.Message, error)
 	Profile(ctx context.Context, userID string) (memory.Profile, error)
 	UpdateProfile(ctx context.Context, userID string, fn func(*memory.Profile) error) (memory.Profile, error)
 	AppendEvent(ctx context.Context, userID string, ev memory.Event) error
 	Events(ctx context.Context, userID string, since time.Time) ([]memory.Event, error)
 	RecordImpression(ctx context.Context, userID string, imp memory.Impression) error
 	Impressions(ctx context.Context, userID string) ([]memory.Impression, error)
+	ImpressionCounts(ctx context.Context, userID string) (map[string]int, error)
 }
 
 // Catalog is what the engine needs from the product index.

@@ -158,7 +158,7 @@ type turn struct {
 // offer. Only the memory reads do I/O.
 func (t *turn) gather(ctx context.Context) error {
 	e := t.e
-	recent, err := e.opts.Memory.Recent(ctx, t.s.UserID, e.opts.HistoryMessages+1)
+	recent, err := e.opts.Memory.RecentTexts(ctx, t.s.UserID, e.opts.HistoryMessages+1)
 	if err != nil {
 		return fmt.Errorf("turn: load history: %w", err)
 	}
@@ -209,13 +209,9 @@ func (t *turn) gather(ctx context.Context) error {
 // what the picker sees: "none" hides the scenario and the user's memory,
 // "scenario" hides only the memory.
 func (t *turn) chooseOffer(ctx context.Context) error {
-	imps, err := t.e.opts.Memory.Impressions(ctx, t.s.UserID)
+	shown, err := t.e.opts.Memory.ImpressionCounts(ctx, t.s.UserID)
 	if err != nil {
-		return fmt.Errorf("turn: load impressions: %w", err)
-	}
-	shown := map[string]int{}
-	for _, imp := range imps {
-		shown[imp.OfferID]++
+		return fmt.Errorf("turn: load impression counts: %w", err)
 	}
 	c := offer.Context{
 		UserID: t.s.UserID, Now: t.start, Scenario: t.scenario, Segment: t.profile.Segment,

@@ -36,10 +36,11 @@ var (
 	bucketEvents      = []byte("events")
 	bucketImpressions = []byte("impressions")
 	bucketTokens      = []byte("tokens")
+	bucketImpCounts   = []byte("impcounts") // offer id -> impressions, big-endian uint64
 
 	convBuckets = [][]byte{
 		bucketMsgs, bucketClientIDs, bucketReplies, bucketTurns,
-		bucketEvents, bucketImpressions, bucketTokens,
+		bucketEvents, bucketImpressions, bucketTokens, bucketImpCounts,
 	}
 )
 

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -273,6 +275,45 @@ func (s *Store) History(ctx context.Context, userID string, afterSeq uint64, lim
 }
 
 // Recent returns the user's last n messages in ascending seq order.
+// RecentTexts is Recent without the turn records (Turn is nil), which
+// makes it several times cheaper, for building prompts.
+func (s *Store) RecentTexts(ctx context.Context, userID string, n int) ([]Message, error) {
+	var out []Message
+	if n <= 0 {
+		return out, nil
+	}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		conv := convBucket(tx, userID)
+		if conv == nil {
+			return nil
+		}
+		c := conv.Bucket(bucketMsgs).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			var m messageText
+			if err := unmarshalCopy(v, &m); err != nil {
+				return fmt.Errorf("decode message %x: %w", k, err)
+			}
+			out = append(out, Message{Seq: m.Seq, Role: m.Role, Text: m.Text, Time: m.Time, ClientID: m.ClientID})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load recent messages of user %s: %w", userID, err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// messageText is the part of a stored Message that RecentTexts decodes;
+// encoding/json skips the other fields without building them.
+type messageText struct {
+	Seq      uint64    `json:"seq"`
+	Role     string    `json:"role"`
+	Text     string    `json:"text"`
+	Time     time.Time `json:"time"`
+	ClientID string    `json:"client_id"`
+}
+
 func (s *Store) Recent(ctx context.Context, userID string, n int) ([]Message, error) {
 	var out []Message
 	if n <= 0 {

@@ -92,7 +92,43 @@ func putImpression(tx *bolt.Tx, userID string, imp Impression) error {
 	if err := addOfferTotal(tx, imp.OfferID); err != nil {
 		return err
 	}
+	counts := conv.Bucket(bucketImpCounts)
+	var shown uint64
+	if v := counts.Get([]byte(imp.OfferID)); len(v) == 8 {
+		shown = binary.BigEndian.Uint64(v)
+	}
+	if err := counts.Put([]byte(imp.OfferID), seqKey(shown+1)); err != nil {
+		return err
+	}
 	return summarizeOffer(tx, userID, imp.OfferID)
+}
+
+// ImpressionCounts returns how many times each offer was shown to the
+// user, from a counter kept beside the impressions, so a turn does not
+// decode the user's whole impression history. Retention purges keep the
+// counts, so frequency caps count every impression ever shown.
+func (s *Store) ImpressionCounts(ctx context.Context, userID string) (map[string]int, error) {
+	counts := map[string]int{}
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		conv := convBucket(tx, userID)
+		if conv == nil {
+			return nil
+		}
+		b := conv.Bucket(bucketImpCounts)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) == 8 {
+				counts[string(k)] = int(binary.BigEndian.Uint64(v))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load impression counts of user %s: %w", userID, err)
+	}
+	return counts, nil
 }
 
 func addOfferTotal(tx *bolt.Tx, offerID string) error {

@@ -1,6 +1,9 @@
 package memory
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Roles of stored messages.
 const (
@@ -57,8 +60,9 @@ type TurnRecord struct {
 	TotalMS        int64  `json:"total_ms,omitempty"`
 
 	// Details is the full decision record (scenario with reasons, retrieval
-	// filter, offer reasoning) as JSON, kept opaque to this package.
-	Details []byte `json:"details,omitempty"`
+	// filter, offer reasoning) as JSON, kept opaque to this package and
+	// stored inline rather than as base64.
+	Details json.RawMessage `json:"details,omitempty"`
 }
 
 // Scored is a product id with its retrieval score.

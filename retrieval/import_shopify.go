@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -78,6 +79,12 @@ func importShopify(r io.Reader, opts ImportOptions) (ImportResult, error) {
 		if sp.draft && !opts.IncludeDrafts {
 			continue
 		}
+		if !sp.sawPrice {
+			// A product without a price would be offered at zero.
+			res.Errors = append(res.Errors, RowError{Line: sp.line,
+				Reason: fmt.Sprintf("handle %q has no valid Variant Price; product skipped", sp.product.ID)})
+			continue
+		}
 		p := sp.product
 		p.Color = strings.Join(sp.colors, ", ")
 		p.InStock = !sp.sawStock || sp.anyStock
@@ -86,6 +93,7 @@ func importShopify(r io.Reader, opts ImportOptions) (ImportResult, error) {
 		}
 		res.Products = append(res.Products, p)
 	}
+	slices.SortStableFunc(res.Errors, func(a, b RowError) int { return a.Line - b.Line })
 	return res, nil
 }
 
@@ -145,11 +153,11 @@ func (sp *shopifyProduct) addVariant(t *table, rec []string) string {
 		return "" // an image-only row
 	}
 	if !sp.sawPrice {
-		sp.sawPrice = true
 		amount, cur, err := ParsePrice(priceText)
 		if err != nil {
 			return fmt.Sprintf("invalid Variant Price %q", priceText)
 		}
+		sp.sawPrice = true
 		p.Price = amount
 		if cur != "" {
 			p.Currency = cur

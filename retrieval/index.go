@@ -113,7 +113,11 @@ func (ix *Index) adopt(ctx context.Context, snap *snapshot) error {
 	// A log extends a non-empty snapshot only, because only incremental
 	// upserts write one.
 	if snap.embedder == ix.embedder.Name() && snap.sparse == sparse && (len(recs) == 0 || len(snap.products) > 0) {
-		st := newState(snap.products, snap.vectors(), ix.cfg)
+		vecs, err := snap.vectors(ctx)
+		if err != nil {
+			return err
+		}
+		st := newState(snap.products, vecs, ix.cfg)
 		for _, rec := range recs {
 			st = st.withUpserts(rec.Products, replayVectors(rec, se))
 		}
@@ -482,8 +486,7 @@ func (ix *Index) denseVectorsFor(ctx context.Context, old *state, products []Pro
 	var missing []int
 	for i := range products {
 		if j, ok := reusable(old, &products[i]); ok && old.vectors.dense != nil {
-			rows[i] = make([]float32, old.vectors.dense.dim)
-			old.vectors.denseRow(j, rows[i])
+			rows[i] = old.vectors.denseRow(j)
 			continue
 		}
 		texts = append(texts, embeddingText(&products[i]))
@@ -505,7 +508,15 @@ func (ix *Index) denseVectorsFor(ctx context.Context, old *state, products []Pro
 				products[i].ID, len(r), dim)
 		}
 	}
-	return vectors{dense: newVectorMatrix(dim, rows)}, nil
+	dense := newDenseIndex(dim, rows)
+	ids := make([]string, len(products))
+	for i := range products {
+		ids[i] = products[i].ID
+	}
+	if err := dense.buildCollection(ctx, ids); err != nil {
+		return vectors{}, err
+	}
+	return vectors{dense: dense}, nil
 }
 
 // Get returns the product with the given ID.

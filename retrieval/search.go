@@ -97,10 +97,16 @@ func (ix *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res.Hits = rank(st, terms, qv, compileFilter(&f), limit, res.Budget)
+	res.Hits, err = rank(ctx, st, terms, qv, compileFilter(&f), limit, res.Budget)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
 	if len(res.Hits) == 0 && !f.isZero() {
 		res.Relaxed = true
-		res.Hits = rank(st, terms, qv, compileFilter(&Filter{}), limit, res.Budget)
+		res.Hits, err = rank(ctx, st, terms, qv, compileFilter(&Filter{}), limit, res.Budget)
+		if err != nil {
+			return Result{}, fmt.Errorf("search: %w", err)
+		}
 	}
 	return res, nil
 }
@@ -172,7 +178,7 @@ func withinBudget(p *Product, budget float64) bool {
 }
 
 // rank fuses the keyword and vector rankings of the products that pass f.
-func rank(st *state, terms []string, qv queryVector, f *compiledFilter, limit int, budget float64) []Hit {
+func rank(ctx context.Context, st *state, terms []string, qv queryVector, f *compiledFilter, limit int, budget float64) ([]Hit, error) {
 	sc := getScratch(len(st.products))
 	defer scratchPool.Put(sc)
 	pool := max(candidatePool, limit)
@@ -183,7 +189,17 @@ func rank(st *state, terms []string, qv queryVector, f *compiledFilter, limit in
 		sc.touched = st.keywords.score(terms, sc.keyword, sc.touched)
 		kwTop = topMatching(st, f, sc.touched, sc.keyword, pool)
 	}
-	vecTop := vectorCandidates(st, qv, f, sc, pool)
+	vecTop, err := vectorCandidates(ctx, st, qv, f, sc, pool)
+	if err != nil {
+		return nil, err
+	}
+	if qv.dense != nil {
+		// Fusion reads the vector score of every keyword candidate, and
+		// the collection query returned only the best ones.
+		for _, c := range kwTop {
+			sc.vector[c.doc] = dot(qv.dense, st.vectors.denseRow(int(c.doc)))
+		}
+	}
 
 	order, fused := fuse(st.cfg, kwTop, vecTop, sc)
 	if budget > 0 {
@@ -205,7 +221,7 @@ func rank(st *state, terms []string, qv queryVector, f *compiledFilter, limit in
 			VectorScore:  float64(sc.vector[d]),
 		}
 	}
-	return hits
+	return hits, nil
 }
 
 // compareBool orders false before true.
@@ -237,36 +253,23 @@ func topMatching(st *state, f *compiledFilter, docs []int32, scores []float32, p
 }
 
 // vectorCandidates scores the catalog against the query vector into
-// sc.vector and returns the pool most similar products that pass f.
-func vectorCandidates(st *state, qv queryVector, f *compiledFilter, sc *scratch, pool int) []scored {
+// sc.vector and returns the pool most similar products that pass f, best
+// first. Only the returned products are sure to have their score in
+// sc.vector.
+func vectorCandidates(ctx context.Context, st *state, qv queryVector, f *compiledFilter, sc *scratch,
+	pool int) ([]scored, error) {
+	clear(sc.vector)
 	switch {
 	case st.vectors.sparse != nil && qv.sparse.idx != nil:
-		clear(sc.vector)
 		sc.vtouched = st.vectors.sparse.score(qv.sparse, sc.vector, sc.seen, sc.vtouched)
 		for _, d := range sc.vtouched {
 			sc.seen[d] = false
 		}
-		return topMatching(st, f, sc.vtouched, sc.vector, pool)
+		return topMatching(st, f, sc.vtouched, sc.vector, pool), nil
 	case st.vectors.dense != nil && qv.dense != nil:
-		st.vectors.dense.scoreAll(qv.dense, sc.vector)
-		clear(sc.vector[st.vectors.dense.n:])
-		for doc, row := range st.vectors.denseRows {
-			sc.vector[doc] = dot(qv.dense, row)
-		}
-		top := newTopK(pool)
-		for i, s := range sc.vector {
-			if s <= 0 || !top.admits(int32(i), s) {
-				continue
-			}
-			if !f.zero && !st.matches(i, f) {
-				continue
-			}
-			top.push(int32(i), s)
-		}
-		return top.sorted()
+		return denseCandidates(ctx, st, qv.dense, f, sc, pool)
 	}
-	clear(sc.vector)
-	return nil
+	return nil, nil
 }
 
 // fuse combines the two candidate lists, best first, and returns the fused

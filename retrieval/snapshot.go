@@ -3,6 +3,7 @@ package retrieval
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -59,20 +60,27 @@ type snapshot struct {
 	sparse     bool
 	dim        int
 	products   []Product
-	dense      *vectorMatrix
+	dense      *denseIndex
 	raw        []sparseVector
 }
 
-// vectors returns the snapshot's vectors ready for a state.
-func (s *snapshot) vectors() vectors {
+// vectors returns the snapshot's vectors ready for a state. For dense
+// vectors it builds their chromem-go collection.
+func (s *snapshot) vectors(ctx context.Context) (vectors, error) {
 	switch {
 	case len(s.products) == 0:
-		return vectors{}
+		return vectors{}, nil
 	case s.sparse:
-		return vectors{sparse: buildSparseIndex(s.dim, s.raw)}
-	default:
-		return vectors{dense: s.dense}
+		return vectors{sparse: buildSparseIndex(s.dim, s.raw)}, nil
 	}
+	ids := make([]string, len(s.products))
+	for i := range s.products {
+		ids[i] = s.products[i].ID
+	}
+	if err := s.dense.buildCollection(ctx, ids); err != nil {
+		return vectors{}, err
+	}
+	return vectors{dense: s.dense}, nil
 }
 
 // saveSnapshot writes st to dir atomically as the given generation: a
@@ -189,10 +197,8 @@ func writeSnapshot(w io.Writer, embedder string, st *state, generation uint64) e
 			sw.f32s(v.val)
 		}
 	case st.vectors.dense != nil:
-		row := make([]float32, dim)
 		for i := range st.products {
-			st.vectors.denseRow(i, row)
-			sw.f32s(row)
+			sw.f32s(st.vectors.denseRow(i))
 		}
 	}
 	if sw.err != nil {
@@ -383,11 +389,9 @@ func readSparseVectors(sr *snapshotReader, snap *snapshot) error {
 
 func readDenseVectors(sr *snapshotReader, snap *snapshot) {
 	n := len(snap.products)
-	snap.dense = &vectorMatrix{dim: snap.dim, n: n, data: make([]float32, snap.dim*n)}
-	row := make([]float32, snap.dim)
+	snap.dense = &denseIndex{dim: snap.dim, n: n, data: make([]float32, snap.dim*n)}
 	for i := range n {
-		sr.f32s(row)
-		snap.dense.setRow(i, row)
+		sr.f32s(snap.dense.row(i))
 	}
 }
 

@@ -47,7 +47,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 					t.Errorf("product %d = %+v, want %+v", i, snap.products[i], st.products[i])
 				}
 			}
-			got := snap.vectors()
+			got, err := snap.vectors(t.Context())
+			if err != nil {
+				t.Fatalf("snapshot vectors: %v", err)
+			}
 			if tt.sparse {
 				for i, want := range st.vectors.sparse.raw {
 					v := got.sparse.raw[i]

@@ -38,20 +38,21 @@ type state struct {
 // produces: sparse for the local embedder, dense otherwise. Both are nil
 // for an empty catalog.
 type vectors struct {
-	dense *vectorMatrix
+	dense *denseIndex
 	// denseRows are the dense vectors of products changed or added since
-	// the last full build; they replace the rows of dense.
+	// the last full build. They replace the rows of dense, whose collection
+	// still holds the old vectors of these products.
 	denseRows map[int32][]float32
 	sparse    *sparseIndex
 }
 
-// denseRow copies the dense vector of product i into r.
-func (v vectors) denseRow(i int, r []float32) {
+// denseRow returns the current dense vector of product i. Callers must not
+// modify it.
+func (v vectors) denseRow(i int) []float32 {
 	if row, ok := v.denseRows[int32(i)]; ok {
-		copy(r, row)
-		return
+		return row
 	}
-	v.dense.rowInto(i, r)
+	return v.dense.row(i)
 }
 
 // newState builds a state with products in the given document order.

@@ -99,7 +99,7 @@ func loadLegacySnapshot(dir string) (*snapshot, error) {
 		rows[i] = doc.Embedding
 	}
 	if len(rows) > 0 {
-		snap.dense = newVectorMatrix(man.Dim, rows)
+		snap.dense = newDenseIndex(man.Dim, rows)
 	}
 	return snap, nil
 }

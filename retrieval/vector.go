@@ -2,73 +2,94 @@ package retrieval
 
 import (
 	"container/heap"
+	"context"
+	"fmt"
+
+	"github.com/philippgille/chromem-go"
 )
 
-// vectorMatrix holds the catalog's unit vectors from a dense embedder
-// dimension-major: column d is data[d*n:(d+1)*n], so entry (d, i) is
-// component d of product i. A query scores the whole catalog one column at
-// a time and skips the columns where the query is zero, which makes this
-// the same exhaustive cosine ranking as a chromem-go v0.7.0 query. The
-// local embedder's vectors go to sparseIndex instead.
-type vectorMatrix struct {
-	dim  int
-	n    int
+// denseIndex holds the catalog's unit vectors from a dense embedder, one
+// row per product of the last full build, and a chromem-go v0.7.0
+// collection over the same rows that ranks them for a query. The local
+// embedder's vectors go to sparseIndex instead.
+//
+// The collection is built once, before the state that owns it is swapped
+// in, and never written afterwards: a chromem-go write holds the
+// collection's lock, which would block the searches running on it.
+// Products changed by incremental upserts are scored from the state's
+// overlay (vectors.denseRows) instead, see denseCandidates.
+type denseIndex struct {
+	dim int
+	n   int
+	// data is row-major: product i is data[i*dim:(i+1)*dim]. The
+	// collection's documents share these rows.
 	data []float32
+	// coll is nil until buildCollection runs.
+	coll *chromem.Collection
 }
 
-func newVectorMatrix(dim int, rows [][]float32) *vectorMatrix {
-	m := &vectorMatrix{dim: dim, n: len(rows), data: make([]float32, dim*len(rows))}
+// newDenseIndex copies rows, all of length dim, into a denseIndex without
+// a collection.
+func newDenseIndex(dim int, rows [][]float32) *denseIndex {
+	d := &denseIndex{dim: dim, n: len(rows), data: make([]float32, dim*len(rows))}
 	for i, r := range rows {
-		m.setRow(i, r)
+		copy(d.row(i), r)
 	}
-	return m
+	return d
 }
 
-func (m *vectorMatrix) setRow(i int, r []float32) {
-	for d, x := range r {
-		m.data[d*m.n+i] = x
+// row returns the vector of product i. It shares memory with the index, so
+// callers must not modify it.
+func (d *denseIndex) row(i int) []float32 {
+	return d.data[i*d.dim : (i+1)*d.dim : (i+1)*d.dim]
+}
+
+// buildCollection puts row i in a new in-memory chromem-go collection as
+// the document ids[i]. Rows of all zeros are left out because chromem-go
+// cannot normalize them and their cosine with any query is 0, which never
+// makes a product a vector candidate.
+func (d *denseIndex) buildCollection(ctx context.Context, ids []string) error {
+	coll, err := chromem.NewDB().CreateCollection(productsCollection, nil, noEmbedding)
+	if err != nil {
+		return fmt.Errorf("create vector collection: %w", err)
 	}
-}
-
-func (m *vectorMatrix) row(i int) []float32 {
-	r := make([]float32, m.dim)
-	m.rowInto(i, r)
-	return r
-}
-
-// rowInto copies the vector of product i into r, which has length dim.
-func (m *vectorMatrix) rowInto(i int, r []float32) {
-	for d := range r {
-		r[d] = m.data[d*m.n+i]
-	}
-}
-
-// scoreAll sets scores[i] to the dot product of q with product i.
-func (m *vectorMatrix) scoreAll(q []float32, scores []float32) {
-	scores = scores[:m.n]
-	clear(scores)
-	for d, qd := range q {
-		if qd == 0 {
+	for i, id := range ids {
+		r := d.row(i)
+		if isZero(r) {
 			continue
 		}
-		axpy(qd, m.data[d*m.n:(d+1)*m.n], scores)
+		// AddDocument keeps the slice as the document's embedding when it
+		// is normalized, so the collection adds no copy of the vectors.
+		if err := coll.AddDocument(ctx, chromem.Document{ID: id, Embedding: r}); err != nil {
+			return fmt.Errorf("add product %q to vector collection: %w", id, err)
+		}
 	}
+	d.coll = coll
+	return nil
 }
 
-// axpy adds a*x to y, four elements a step.
-func axpy(a float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
-		ys[0] += a * xs[0]
-		ys[1] += a * xs[1]
-		ys[2] += a * xs[2]
-		ys[3] += a * xs[3]
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
 	}
-	for ; i < len(x); i++ {
-		y[i] += a * x[i]
+	return true
+}
+
+// query returns the n documents of the collection most similar to q, best
+// first, with n clamped to the collection's size because chromem-go v0.7.0
+// rejects a larger nResults.
+func (d *denseIndex) query(ctx context.Context, q []float32, n int) ([]chromem.Result, error) {
+	n = min(n, d.coll.Count())
+	if n <= 0 {
+		return nil, nil
 	}
+	res, err := d.coll.QueryEmbedding(ctx, q, n, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("query vector collection: %w", err)
+	}
+	return res, nil
 }
 
 // admits reports whether a score could enter the kept entries.

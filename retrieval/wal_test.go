@@ -92,7 +92,11 @@ func TestLogOfOtherGenerationIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := newState(snap.products, snap.vectors(), &searchConfig{})
+	vecs, err := snap.vectors(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newState(snap.products, vecs, &searchConfig{})
 	if err := saveSnapshotKeepingLog(dir, snap.embedder, st); err != nil {
 		t.Fatal(err)
 	}

@@ -165,9 +165,8 @@ func (h *Handler) listConversations(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// turnView is a decision record with its details as JSON rather than the
-// base64 that encoding/json makes of a byte slice. Its Details field
-// shadows the embedded one.
+// turnView is a decision record whose details are dropped when they are
+// not valid JSON. Its Details field shadows the embedded one.
 type turnView struct {
 	*memory.TurnRecord
 	Details json.RawMessage `json:"details,omitempty"`
