@@ -103,8 +103,8 @@ func New(opts Options) (*Engine, error) {
 	return &Engine{opts: opts, log: log, now: now}, nil
 }
 
-// Session is what the connection knows about the shopper, from hello and
-// later page events.
+// Session describes the shopper of one connection, from hello and later
+// page events.
 type Session struct {
 	UserID         string
 	ConversationID string
@@ -121,7 +121,7 @@ type Session struct {
 	SinceLastVisit time.Duration
 }
 
-// HelloResult is what a client gets when it connects.
+// HelloResult is the conversation state returned to a connecting client.
 type HelloResult struct {
 	ConversationID string
 	History        []HistoryItem
@@ -207,7 +207,7 @@ func (e *Engine) Event(ctx context.Context, s Session, ev memory.Event) error {
 	return e.rewardOffer(ctx, s.UserID, ev)
 }
 
-// eventWeights says how much each event adds to a category's affinity.
+// eventWeights gives how much each event adds to a category's affinity.
 var eventWeights = map[string]float64{
 	"product_view": 1, "add_to_cart": 3, "remove_from_cart": -1, "purchase": 5,
 }

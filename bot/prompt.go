@@ -16,7 +16,7 @@ func ParsePrompt(text string) (*template.Template, error) {
 	return template.New("system").Option("missingkey=error").Parse(text)
 }
 
-// PromptData is what the system prompt template sees.
+// PromptData is the input of the system prompt template.
 type PromptData struct {
 	Store            string
 	Language         string

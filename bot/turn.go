@@ -23,10 +23,10 @@ type Incoming struct {
 	Text     string
 }
 
-// Sink receives a reply as it is generated. Its methods are called on the
-// goroutine that runs Turn and must not block for long; a sink whose client
-// has gone away drops what it gets, because the turn still finishes and is
-// stored so that a reconnecting client finds the reply in its history.
+// Sink receives a reply as it is generated. Turn calls its methods on its
+// own goroutine, so they must not block for long. A sink whose client has
+// gone away drops what it gets: the turn still finishes and is stored, and
+// a reconnecting client finds the reply in its history.
 type Sink interface {
 	Start(turnID string, userSeq uint64)
 	// Delta sends the next chunk. reset means the chunks sent so far are
@@ -46,8 +46,8 @@ type Reply struct {
 	Scenario     ScenarioCard
 	QuickReplies []string
 	Relaxed      bool
-	// Duplicate reports that the message id was answered before: nothing
-	// was stored or generated, and the fields describe the earlier reply.
+	// Duplicate reports that the message id already has a stored reply:
+	// nothing was stored or generated, and the fields describe that reply.
 	Duplicate bool
 	// HandedOver reports that a staff member owns the conversation: the
 	// message was stored and the bot did not answer.

@@ -85,6 +85,38 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
+// BenchmarkSearchDense is BenchmarkSearch with a 256-dimensional dense
+// embedder (hashedEmbedder), so the vector side is a chromem-go collection
+// query instead of the sparse scorer. Query embedding is local and takes
+// microseconds, so the figures leave out a model's latency.
+func BenchmarkSearchDense(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
+			ix, err := Open(b.Context(), "", Options{Embedder: hashedEmbedder{dim: 256}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := ix.Upsert(b.Context(), syntheticCatalog(n)); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			b.ReportAllocs()
+			var took []time.Duration
+			i := 0
+			for b.Loop() {
+				start := time.Now()
+				q := Query{Text: benchQueries[i%len(benchQueries)], Limit: 10}
+				if _, err := ix.Search(b.Context(), q); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+				i++
+			}
+			reportLatency(b, took)
+		})
+	}
+}
+
 // reportLatency reports the median, 99th percentile and maximum of took.
 func reportLatency(b *testing.B, took []time.Duration) {
 	b.Helper()

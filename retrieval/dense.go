@@ -2,21 +2,26 @@ package retrieval
 
 import (
 	"context"
+	"slices"
 )
 
-// denseOverfetch is how many times pool the first collection query of a
-// filtered search fetches, and how much each further query grows.
-const denseOverfetch = 4
+// denseOverfetch is the margin by which a filtered search fetches more
+// collection results than the share of products passing the filter
+// suggests, and the factor by which each further query grows.
+const denseOverfetch = 2
 
 // denseCandidates returns the pool products most similar to the dense
 // query vector q that pass f, best first, with their scores in sc.vector.
 //
 // The chromem-go collection of the last full build ranks its products.
 // chromem-go v0.7.0 filters only on exact metadata and document text, so a
-// filtered search fetches more results than pool, keeps those that pass f,
-// and queries again for more when fewer than pool pass. Products in the
-// overlay of incremental upserts are scored directly from their new
-// vectors, and the collection's stale entries for them are skipped.
+// filtered search counts the products that pass f, fetches enough results
+// for pool of them to pass at that rate with a margin, keeps those that
+// pass, and queries again for more when fewer than pool pass. Each query
+// scans the whole collection, so counting first (one pass over the filter
+// fields) is cheaper than a second query. Products in the overlay of
+// incremental upserts are scored directly from their new vectors, and the
+// collection's stale entries for them are skipped.
 func denseCandidates(ctx context.Context, st *state, q []float32, f *compiledFilter, sc *scratch,
 	pool int) ([]scored, error) {
 	dense := st.vectors.dense
@@ -33,9 +38,18 @@ func denseCandidates(ctx context.Context, st *state, q []float32, f *compiledFil
 	need := pool + len(st.vectors.denseRows)
 	n := need
 	if !f.zero {
-		n = need * denseOverfetch
+		matching := 0
+		for doc := range dense.n {
+			if st.matches(doc, f) {
+				matching++
+			}
+		}
+		if matching == 0 {
+			slices.SortFunc(overlay, compareScored)
+			return overlay[:min(pool, len(overlay))], nil
+		}
+		n = max(need, denseOverfetch*need*dense.n/matching)
 	}
-	estimated := false
 	for {
 		res, err := dense.query(ctx, q, n)
 		if err != nil {
@@ -68,22 +82,6 @@ func denseCandidates(ctx context.Context, st *state, q []float32, f *compiledFil
 			return top.sorted(), nil
 		}
 
-		next := n * denseOverfetch
-		if !estimated {
-			// Size the next query by the share of products that pass f,
-			// so that a narrow filter needs one more query, not several.
-			estimated = true
-			matching := 0
-			for doc := range dense.n {
-				if st.matches(doc, f) {
-					matching++
-				}
-			}
-			if matching == 0 {
-				return top.sorted(), nil
-			}
-			next = max(next, 2*need*dense.n/matching)
-		}
-		n = min(next, count)
+		n = min(n*denseOverfetch, count)
 	}
 }

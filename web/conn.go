@@ -88,8 +88,8 @@ func (c *conn) run() {
 	go c.writeLoop()
 	c.readLoop()
 	// The client is gone or the connection is closing: stop generation.
-	// A running turn still stores its reply (the offline responder answers
-	// a cancelled model call), so a reconnecting client finds it.
+	// A running turn still stores its reply (the offline responder replies
+	// after a cancelled model call), so a reconnecting client finds it.
 	c.cancel()
 	c.workerOnce.Do(func() { close(c.workerDone) }) // no message ever started it
 	<-c.workerDone

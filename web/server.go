@@ -67,7 +67,7 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// Engine is what the server needs from the turn pipeline. *bot.Engine
+// Engine is the turn pipeline as the server uses it. *bot.Engine
 // implements it.
 type Engine interface {
 	Hello(ctx context.Context, s bot.Session, resumeAfter uint64) (bot.HelloResult, error)
@@ -417,7 +417,7 @@ func writeText(w http.ResponseWriter, status int, text string) {
 }
 
 // keyedMutex serialises work per key (one turn at a time per
-// conversation) and forgets keys nobody holds.
+// conversation) and drops the lock of a key once no caller holds it.
 type keyedMutex struct {
 	mu    sync.Mutex
 	locks map[string]*refMutex // guarded by mu

@@ -251,7 +251,7 @@ func openApp(ctx context.Context, cfg configs.Config, log *slog.Logger) (*app, e
 }
 
 // loadCatalog opens the index and, on first start, imports the demo
-// catalog. The server answers meanwhile, with no products.
+// catalog. Until it finishes, turns run with no products.
 func (a *app) loadCatalog(ctx context.Context, cfg configs.Config) {
 	defer close(a.loadDone)
 	start := time.Now()
@@ -399,7 +399,7 @@ func webConfig(c configs.Web) web.Config {
 	}
 }
 
-// lazyCatalog answers searches with nothing until the index is loaded.
+// lazyCatalog returns empty search results until the index is loaded.
 type lazyCatalog struct {
 	ix atomic.Pointer[retrieval.Index]
 }
