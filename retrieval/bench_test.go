@@ -92,7 +92,7 @@ func BenchmarkSearch(b *testing.B) {
 func BenchmarkSearchDense(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("products=%d", n), func(b *testing.B) {
-			ix, err := Open(b.Context(), "", Options{Embedder: hashedEmbedder{dim: 256}})
+			ix, err := Open(b.Context(), "", Options{Embedder: newHashedEmbedder(256)})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -15,13 +15,17 @@ const denseOverfetch = 2
 //
 // The chromem-go collection of the last full build ranks its products.
 // chromem-go v0.7.0 filters only on exact metadata and document text, so a
-// filtered search counts the products that pass f, fetches enough results
-// for pool of them to pass at that rate with a margin, keeps those that
-// pass, and queries again for more when fewer than pool pass. Each query
-// scans the whole collection, so counting first (one pass over the filter
-// fields) is cheaper than a second query. Products in the overlay of
-// incremental upserts are scored directly from their new vectors, and the
-// collection's stale entries for them are skipped.
+// filtered search first counts the products that pass f. It then fetches
+// enough results for pool of them to pass at that rate, with a margin,
+// and queries again for more when fewer than pool pass. Each query scans
+// the whole collection, so one pass over the filter fields costs less
+// than a second query. Products in the overlay of incremental upserts are
+// scored directly from their new vectors, and the collection's stale
+// entries for them are skipped.
+//
+// NOTE: a dense search over 100,000 products of 256 dimensions, one
+// chromem-go v0.7.0 query, takes about 50 ms at the median on a shared
+// 2-core machine (BenchmarkSearchDense), above a 10 ms search budget.
 func denseCandidates(ctx context.Context, st *state, q []float32, f *compiledFilter, sc *scratch,
 	pool int) ([]scored, error) {
 	dense := st.vectors.dense

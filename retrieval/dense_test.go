@@ -4,30 +4,41 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/philippgille/chromem-go"
 )
 
-// hashedEmbedder is a deterministic dense embedder for tests: it hashes
-// each word of the text into one of dim buckets with a sign taken from the
-// hash, and normalizes the sum.
-type hashedEmbedder struct{ dim int }
+// hashedEmbedder is a deterministic dense embedder for tests and
+// benchmarks. Each distinct word gets a pseudo-random vector of dim
+// components seeded by the word's FNV-1a hash, and a text's vector is the
+// normalized sum of its words' vectors. Like a real model's output, every
+// component is non-zero, and texts sharing words are similar.
+type hashedEmbedder struct {
+	dim   int
+	mu    sync.Mutex
+	words map[string][]float32
+}
 
-func (e hashedEmbedder) Name() string { return fmt.Sprintf("hashed-%d", e.dim) }
+func newHashedEmbedder(dim int) *hashedEmbedder {
+	return &hashedEmbedder{dim: dim, words: map[string][]float32{}}
+}
 
-func (e hashedEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+func (e *hashedEmbedder) Name() string { return fmt.Sprintf("hashed-%d", e.dim) }
+
+func (e *hashedEmbedder) Embed(_ context.Context, texts []string) ([][]float32, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	out := make([][]float32, len(texts))
 	for i, text := range texts {
 		v := make([]float32, e.dim)
 		splitRuns(text, func(r textRun) {
-			h := fnvString(fnvOffset, r.text)
-			sign := float32(1)
-			if h>>63 == 1 {
-				sign = -1
+			for d, x := range e.wordVector(r.text) {
+				v[d] += x
 			}
-			v[h%uint64(e.dim)] += sign
 		})
 		if !normalize(v) {
 			v[0] = 1
@@ -35,6 +46,21 @@ func (e hashedEmbedder) Embed(_ context.Context, texts []string) ([][]float32, e
 		out[i] = v
 	}
 	return out, nil
+}
+
+// wordVector returns the cached vector of word, drawing it on first use.
+// The caller holds e.mu.
+func (e *hashedEmbedder) wordVector(word string) []float32 {
+	if v, ok := e.words[word]; ok {
+		return v
+	}
+	r := rand.New(rand.NewPCG(fnvString(fnvOffset, word), 1))
+	v := make([]float32, e.dim)
+	for d := range v {
+		v[d] = float32(r.NormFloat64())
+	}
+	e.words[word] = v
+	return v
 }
 
 // exhaustiveCandidates ranks every product of st by the dot product of q
@@ -130,7 +156,7 @@ func checkDenseCandidates(t *testing.T, ix *Index, emb Embedder) {
 }
 
 func TestDenseCandidatesMatchExhaustiveScan(t *testing.T) {
-	emb := hashedEmbedder{dim: 256}
+	emb := newHashedEmbedder(256)
 	ix := openIndex(t, "", Options{Embedder: emb})
 	if err := ix.Replace(t.Context(), syntheticCatalog(600)); err != nil {
 		t.Fatal(err)
@@ -146,7 +172,7 @@ func TestDenseCandidatesMatchExhaustiveScan(t *testing.T) {
 }
 
 func TestDenseCandidatesAfterIncrementalUpsert(t *testing.T) {
-	emb := hashedEmbedder{dim: 256}
+	emb := newHashedEmbedder(256)
 	ix := openIndex(t, "", Options{Embedder: emb})
 	catalog := syntheticCatalog(600)
 	if err := ix.Replace(t.Context(), catalog); err != nil {
@@ -175,6 +201,19 @@ func TestDenseCandidatesAfterIncrementalUpsert(t *testing.T) {
 	}
 	checkDenseCandidates(t, ix, emb)
 
+	// A query for the renamed product's old text matches its old vector in
+	// the collection best, and that entry must be skipped.
+	q := embedOne(t, emb, embeddingText(&catalog[3]))
+	sc := getScratch(len(st.products))
+	defer scratchPool.Put(sc)
+	clear(sc.vector)
+	got, err := denseCandidates(t.Context(), st, q, compileFilter(&Filter{}), sc, 5)
+	if err != nil {
+		t.Fatalf("denseCandidates: %v", err)
+	}
+	trueScore := func(doc int32) float32 { return dot(q, st.vectors.denseRow(int(doc))) }
+	checkSameRanking(t, st, got, exhaustiveCandidates(st, q, compileFilter(&Filter{}), 5), trueScore, 1e-6)
+
 	res, err := ix.Search(t.Context(), Query{Text: "acme red garden hose", Limit: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +224,7 @@ func TestDenseCandidatesAfterIncrementalUpsert(t *testing.T) {
 }
 
 func TestDenseCollectionFollowsFullWrites(t *testing.T) {
-	emb := hashedEmbedder{dim: 256}
+	emb := newHashedEmbedder(256)
 	ix := openIndex(t, t.TempDir(), Options{Embedder: emb})
 	catalog := syntheticCatalog(50)
 	if err := ix.Replace(t.Context(), catalog); err != nil {
@@ -212,7 +251,7 @@ func TestDenseCollectionFollowsFullWrites(t *testing.T) {
 }
 
 func TestDenseQueryClampsToCollectionSize(t *testing.T) {
-	emb := hashedEmbedder{dim: 256}
+	emb := newHashedEmbedder(256)
 	ix := openIndex(t, "", Options{Embedder: emb})
 	if err := ix.Replace(t.Context(), syntheticCatalog(3)); err != nil {
 		t.Fatal(err)
@@ -310,4 +349,42 @@ func sparseAsChromem(t *testing.T, st *state) (*chromem.Collection, [][]float32)
 		}
 	}
 	return coll, expanded
+}
+
+// TestDenseCandidatesRefetchForLowRankedMatches covers a filter whose
+// products all rank below the others, so the first collection query,
+// sized by the share of products passing, returns too few of them.
+func TestDenseCandidatesRefetchForLowRankedMatches(t *testing.T) {
+	emb := newHashedEmbedder(256)
+	ix := openIndex(t, "", Options{Embedder: emb})
+	var catalog []Product
+	for i := range 400 {
+		p := Product{ID: fmt.Sprintf("acme-%03d", i), Title: "Acme red leather boots", Brand: "Acme", Price: 50}
+		if i%10 == 0 {
+			p = Product{ID: fmt.Sprintf("zeta-%03d", i), Title: fmt.Sprintf("Zeta kettle model %d", i),
+				Brand: "Zeta", Price: 30}
+		}
+		catalog = append(catalog, p)
+	}
+	if err := ix.Replace(t.Context(), catalog); err != nil {
+		t.Fatal(err)
+	}
+
+	st := ix.cur.Load()
+	q := embedOne(t, emb, "acme red leather boots")
+	f := compileFilter(&Filter{Brands: []string{"Zeta"}})
+	sc := getScratch(len(st.products))
+	defer scratchPool.Put(sc)
+	clear(sc.vector)
+	got, err := denseCandidates(t.Context(), st, q, f, sc, 5)
+	if err != nil {
+		t.Fatalf("denseCandidates: %v", err)
+	}
+
+	want := exhaustiveCandidates(st, q, f, 5)
+	if len(want) == 0 {
+		t.Fatal("no Zeta product has a positive cosine with the query; the case tests nothing")
+	}
+	trueScore := func(doc int32) float32 { return dot(q, st.vectors.denseRow(int(doc))) }
+	checkSameRanking(t, st, got, want, trueScore, 1e-6)
 }

@@ -28,21 +28,21 @@
 //     cosines equal those of a chromem-go v0.7.0 collection of the same
 //     vectors expanded to dense. chromem-go is not used on this path
 //     because it stores dense vectors only and scans every dimension of
-//     every document. One of its queries over 100,000 products of 256
-//     dimensions took about 40 ms on a shared 2-core machine
-//     (BenchmarkSearchDense), and 65,536 dimensions multiply that scan by
-//     256, while a whole sparse search of the same catalog takes about 2 ms
-//     (BenchmarkSearch).
+//     every document. A dense search over 100,000 products of 256
+//     dimensions, one chromem-go query, took about 50 ms at the median on
+//     a shared 2-core machine (BenchmarkSearchDense), and 65,536
+//     dimensions would multiply that scan by 256. A whole sparse search of the same catalog takes about
+//     2 ms (BenchmarkSearch).
 //   - A langchaingo embedder (OpenAI-compatible, Ollama) returns dense
 //     vectors, which go into an in-memory chromem-go v0.7.0 collection
-//     (denseIndex) built with each full write and at Open. Search asks it
+//     (denseIndex) built with each full write and at Open. Search queries it
 //     for the most similar products with QueryEmbedding. chromem-go cannot
 //     apply the Index's filters, so a filtered search fetches more results
 //     than it needs and filters them (denseCandidates). Its query scans the
 //     whole collection, so dense search grows linearly with the catalog.
 //
 // Keyword candidates outside the vector list get their cosine computed
-// directly from their stored vector, so fusion sees the same scores on
+// directly from their stored vector, so fusion uses the same scores on
 // both paths.
 //
 // Persistence: the index directory holds one snapshot file (snapshotFile, a

@@ -75,14 +75,25 @@ func TestImportShopifyCurrentHeader(t *testing.T) {
 		t.Error("draft-jeans imported without IncludeDrafts")
 	}
 
-	wantErrs := map[int]string{6: "missing handle", 7: "missing title", 8: "invalid Variant Price"}
+	// Line 8 has two errors: its price is invalid, and its product has no
+	// other price, so it is skipped.
+	wantErrs := []RowError{
+		{Line: 6, Reason: "missing handle"},
+		{Line: 7, Reason: "missing title"},
+		{Line: 8, Reason: "invalid Variant Price"},
+		{Line: 8, Reason: "no valid Variant Price; product skipped"},
+	}
 	if len(res.Errors) != len(wantErrs) {
 		t.Fatalf("errors = %v, want %d", res.Errors, len(wantErrs))
 	}
-	for _, e := range res.Errors {
-		if !strings.Contains(e.Reason, wantErrs[e.Line]) || wantErrs[e.Line] == "" {
-			t.Errorf("error %v, want line %d to say %q", e, e.Line, wantErrs[e.Line])
+	for i, want := range wantErrs {
+		got := res.Errors[i]
+		if got.Line != want.Line || !strings.Contains(got.Reason, want.Reason) {
+			t.Errorf("error %d = %v, want line %d to say %q", i, got, want.Line, want.Reason)
 		}
+	}
+	if _, ok := got["bad-price"]; ok {
+		t.Error("bad-price imported without a valid price")
 	}
 }
 
