@@ -275,33 +275,23 @@ func (s *Store) History(ctx context.Context, userID string, afterSeq uint64, lim
 }
 
 // Recent returns the user's last n messages in ascending seq order.
-// RecentTexts is Recent without the turn records (Turn is nil), which
-// makes it several times cheaper, for building prompts.
-func (s *Store) RecentTexts(ctx context.Context, userID string, n int) ([]Message, error) {
-	var out []Message
-	if n <= 0 {
-		return out, nil
-	}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		conv := convBucket(tx, userID)
-		if conv == nil {
-			return nil
-		}
-		c := conv.Bucket(bucketMsgs).Cursor()
-		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			var m messageText
-			if err := unmarshalCopy(v, &m); err != nil {
-				return fmt.Errorf("decode message %x: %w", k, err)
-			}
-			out = append(out, Message{Seq: m.Seq, Role: m.Role, Text: m.Text, Time: m.Time, ClientID: m.ClientID})
-		}
-		return nil
+func (s *Store) Recent(ctx context.Context, userID string, n int) ([]Message, error) {
+	return s.recent(ctx, userID, n, func(v []byte) (Message, error) {
+		var m Message
+		err := unmarshalCopy(v, &m)
+		return m, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("load recent messages of user %s: %w", userID, err)
-	}
-	slices.Reverse(out)
-	return out, nil
+}
+
+// RecentTexts is Recent without the turn records (Turn is nil). It is
+// several times cheaper, which matters when every turn reads the history
+// for its prompt.
+func (s *Store) RecentTexts(ctx context.Context, userID string, n int) ([]Message, error) {
+	return s.recent(ctx, userID, n, func(v []byte) (Message, error) {
+		var m messageText
+		err := unmarshalCopy(v, &m)
+		return Message{Seq: m.Seq, Role: m.Role, Text: m.Text, Time: m.Time, ClientID: m.ClientID}, err
+	})
 }
 
 // messageText is the part of a stored Message that RecentTexts decodes;
@@ -314,7 +304,9 @@ type messageText struct {
 	ClientID string    `json:"client_id"`
 }
 
-func (s *Store) Recent(ctx context.Context, userID string, n int) ([]Message, error) {
+// recent reads the last n messages with decode, newest first, and returns
+// them in ascending seq order.
+func (s *Store) recent(ctx context.Context, userID string, n int, decode func([]byte) (Message, error)) ([]Message, error) {
 	var out []Message
 	if n <= 0 {
 		return out, nil
@@ -326,8 +318,8 @@ func (s *Store) Recent(ctx context.Context, userID string, n int) ([]Message, er
 		}
 		c := conv.Bucket(bucketMsgs).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			var m Message
-			if err := unmarshalCopy(v, &m); err != nil {
+			m, err := decode(v)
+			if err != nil {
 				return fmt.Errorf("decode message %x: %w", k, err)
 			}
 			out = append(out, m)
@@ -337,8 +329,6 @@ func (s *Store) Recent(ctx context.Context, userID string, n int) ([]Message, er
 	if err != nil {
 		return nil, fmt.Errorf("load recent messages of user %s: %w", userID, err)
 	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
+	slices.Reverse(out)
 	return out, nil
 }
