@@ -151,9 +151,11 @@ func cutRunes(s string, n int) string {
 // Conversations returns one page of conversations matching q, most recently
 // updated first, and the cursor of the next page. The cursor is empty when
 // the list ended before the page was full; a full last page still returns a
-// cursor, whose page is empty. Each read transaction scans at most 256 index
-// entries, so a conversation updated between two pages may appear on both or
-// be skipped.
+// cursor, whose page is empty. One call reads at most maxListScan
+// conversations, so with a selective filter a page may hold fewer than
+// q.Limit results and still return a cursor. Each read transaction scans at
+// most 256 index entries, so a conversation updated between two pages may
+// appear on both or be skipped.
 func (s *Store) Conversations(ctx context.Context, q ConversationQuery) ([]ConversationSummary, string, error) {
 	limit := q.Limit
 	if limit <= 0 {
@@ -195,9 +197,20 @@ func (s *Store) Conversations(ctx context.Context, q ConversationQuery) ([]Conve
 			return nil, "", fmt.Errorf("list conversations: %w", err)
 		}
 		start = l.resume
+		if !l.done && l.scanned >= maxListScan {
+			// A selective filter could otherwise read every conversation
+			// in one call; the caller continues from the cursor.
+			l.next = base64.RawURLEncoding.EncodeToString(l.resume)
+			break
+		}
 	}
 	return l.out, l.next, nil
 }
+
+// maxListScan bounds the index entries one Conversations call reads, so a
+// filter that matches little answers in tens of milliseconds on a large
+// store, with a short page and a cursor, instead of scanning it all.
+var maxListScan = 10000
 
 // lister carries the state of one Conversations call across its read
 // transactions.
@@ -206,10 +219,11 @@ type lister struct {
 	limit     int
 	textUsers map[string]bool // nil when q.Text is empty
 
-	out    []ConversationSummary
-	resume []byte // index key to continue before
-	next   string // cursor returned to the caller
-	done   bool
+	out     []ConversationSummary
+	scanned int    // index entries read so far
+	resume  []byte // index key to continue before
+	next    string // cursor returned to the caller
+	done    bool
 }
 
 // scanPage scans up to listPageSize index entries strictly before start
@@ -232,6 +246,7 @@ func (l *lister) scanPage(tx *bolt.Tx, start []byte) error {
 			return nil
 		}
 		last = k
+		l.scanned++
 		userID := string(k[8:])
 		if l.textUsers != nil && !l.textUsers[userID] {
 			continue
