@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/template"
@@ -80,8 +81,14 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	fmt.Fprintf(stdout, "Concierge is listening on http://%s (data in %s)\n", ln.Addr(), cfg.Server.DataDir)
-	fmt.Fprintf(stdout, "Staff console: http://%s/admin. %s\n", ln.Addr(), app.adminNotice)
+	// Show the address as configured (localhost:8080), unless the port was
+	// chosen by the system.
+	shown := cfg.Server.Addr
+	if strings.HasSuffix(shown, ":0") {
+		shown = ln.Addr().String()
+	}
+	fmt.Fprintf(stdout, "Concierge is listening on http://%s (data in %s)\n", shown, cfg.Server.DataDir)
+	fmt.Fprintf(stdout, "Staff console: http://%s/admin. %s\n", shown, app.adminNotice)
 	log.Info("server started", "version", version(), "go", runtime.Version(), "addr", ln.Addr().String(),
 		"data_dir", cfg.Server.DataDir, "config_sources", sources, "provider", cfg.LLM.Provider,
 		"model", app.model, "catalog", "loading")
