@@ -110,6 +110,7 @@ type Handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	hub       *hub
+	lockout   *lockout
 	mux       *http.ServeMux
 }
 
@@ -136,6 +137,7 @@ func New(opts Options) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.lockout = newLockout(h.now)
 	h.routes()
 	return h, nil
 }
@@ -193,9 +195,16 @@ func (h *Handler) Close() {
 // reveal how much of a guess matched.
 func (h *Handler) authorized(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := clientAddr(r)
+		if blocked, wait := h.lockout.blocked(addr); blocked {
+			writeLockedOut(w, wait)
+			return
+		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 		if !ok || subtle.ConstantTimeCompare(sum[:], h.tokenHash[:]) != 1 {
+			h.lockout.fail(addr)
+			h.log.Warn("staff token rejected", "remote", addr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="concierge-admin"`)
 			writeError(w, http.StatusUnauthorized, "",
 				"missing or invalid staff token: send Authorization: Bearer TOKEN, using the token "+
