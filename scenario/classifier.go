@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -114,11 +116,19 @@ func TrainClassifier(examples []Example, opts ClassifierOptions) (*Classifier, e
 	vectors := c.learnVocabulary(examples)
 	ys := labelIndices(examples, labels)
 
+	// The final fit and the tuning folds are independent, so they run on
+	// all cores at once.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.Go(func() error {
+		c.weights, c.bias = fit(vectors, ys, len(c.idf), len(labels), opts)
+		return nil
+	})
 	threshold := opts.OOSThreshold
 	if threshold == 0 && slices.Contains(labels, opts.OOSLabel) {
 		threshold = c.tuneThreshold(vectors, ys, opts)
 	}
-	c.weights, c.bias = fit(vectors, ys, len(c.idf), len(labels), opts)
+	g.Wait()
 	c.threshold = max(threshold, 0)
 	c.scratch.New = func() any {
 		return &featureScratch{probs: make([]float64, len(labels))}
@@ -419,33 +429,42 @@ func (c *Classifier) tuneThreshold(vectors []exampleVector, ys []int, opts Class
 		predOOS bool // top label is OOS
 	}
 	k := len(c.labels)
-	results := make([]heldOut, 0, len(vectors))
+	// Each fold fills its own slice, so the folds train in parallel and the
+	// results keep the same order as a sequential run.
+	perFold := make([][]heldOut, cvFolds)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for fold := range cvFolds {
-		var trainV []exampleVector
-		var trainY []int
-		var test []int
-		for i := range vectors {
-			if i%cvFolds == fold {
-				test = append(test, i)
-				continue
+		g.Go(func() error {
+			var trainV []exampleVector
+			var trainY []int
+			var test []int
+			for i := range vectors {
+				if i%cvFolds == fold {
+					test = append(test, i)
+					continue
+				}
+				trainV = append(trainV, vectors[i])
+				trainY = append(trainY, ys[i])
 			}
-			trainV = append(trainV, vectors[i])
-			trainY = append(trainY, ys[i])
-		}
-		weights, bias := fit(trainV, trainY, len(c.idf), k, opts)
-		probs := make([]float64, k)
-		for _, i := range test {
-			scoresInto(probs, weights, bias, vectors[i].rows, vectors[i].values, 1)
-			softmaxInPlace(probs)
-			best := floats.MaxIdx(probs)
-			results = append(results, heldOut{
-				maxProb: probs[best],
-				correct: best == ys[i],
-				oos:     c.labels[ys[i]] == opts.OOSLabel,
-				predOOS: c.labels[best] == opts.OOSLabel,
-			})
-		}
+			weights, bias := fit(trainV, trainY, len(c.idf), k, opts)
+			probs := make([]float64, k)
+			for _, i := range test {
+				scoresInto(probs, weights, bias, vectors[i].rows, vectors[i].values, 1)
+				softmaxInPlace(probs)
+				best := floats.MaxIdx(probs)
+				perFold[fold] = append(perFold[fold], heldOut{
+					maxProb: probs[best],
+					correct: best == ys[i],
+					oos:     c.labels[ys[i]] == opts.OOSLabel,
+					predOOS: c.labels[best] == opts.OOSLabel,
+				})
+			}
+			return nil
+		})
 	}
+	g.Wait()
+	results := slices.Concat(perFold...)
 
 	var nIn, nOOS float64
 	for _, r := range results {
