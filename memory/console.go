@@ -342,11 +342,41 @@ func (s *Store) Transcript(ctx context.Context, userID string) (Profile, []Messa
 	if err != nil {
 		return Profile{}, nil, nil, err
 	}
+	if err := s.attachDetails(ctx, userID, msgs); err != nil {
+		return Profile{}, nil, nil, err
+	}
 	events, err := s.Events(ctx, userID, time.Time{})
 	if err != nil {
 		return Profile{}, nil, nil, err
 	}
 	return p, msgs, events, nil
+}
+
+// attachDetails copies the stored decision details into the turn records of
+// msgs, which History returns without them.
+func (s *Store) attachDetails(ctx context.Context, userID string, msgs []Message) error {
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		conv := convBucket(tx, userID)
+		if conv == nil || conv.Bucket(bucketDetails) == nil {
+			return nil
+		}
+		details := conv.Bucket(bucketDetails)
+		for i := range msgs {
+			if msgs[i].Turn == nil {
+				continue
+			}
+			if v := details.Get(seqKey(msgs[i].Seq)); v != nil {
+				rec := *msgs[i].Turn
+				rec.Details = append([]byte(nil), v...)
+				msgs[i].Turn = &rec
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load decision details of user %s: %w", userID, err)
+	}
+	return nil
 }
 
 // SetHandedOver marks whether a staff member owns the user's conversation.

@@ -205,6 +205,11 @@ func deleteMessage(conv *bolt.Bucket, m Message) error {
 			return err
 		}
 	}
+	if details := conv.Bucket(bucketDetails); details != nil {
+		if err := details.Delete(key); err != nil {
+			return err
+		}
+	}
 	return conv.Bucket(bucketMsgs).Delete(key)
 }
 

@@ -79,3 +79,34 @@ func TestFinishTurnRollsBackOnUpdateError(t *testing.T) {
 		t.Errorf("offer total = %d, want 0 after a rolled-back turn", totals["welcome10"])
 	}
 }
+
+func TestDecisionDetailsOnlyInTranscript(t *testing.T) {
+	s, _ := openClocked(t)
+	ctx := t.Context()
+	user, _, err := s.AppendUserMessage(ctx, "u1", "m1", "boots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := []byte(`{"scenario":{"label":"browsing"}}`)
+	rec := &memory.TurnRecord{TurnID: "t1", InReplyTo: user.Seq, Provider: "offline", Details: details}
+	if _, err := s.FinishTurn(ctx, "u1", "Here are boots", rec, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	history, err := s.History(ctx, "u1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 2 || history[1].Turn == nil || history[1].Turn.TurnID != "t1" {
+		t.Fatalf("history = %+v, want the reply with its turn record", history)
+	}
+	if len(history[1].Turn.Details) != 0 {
+		t.Errorf("History details = %s, want none", history[1].Turn.Details)
+	}
+	_, msgs, _, err := s.Transcript(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(msgs[1].Turn.Details); got != string(details) {
+		t.Errorf("Transcript details = %s, want %s", got, details)
+	}
+}

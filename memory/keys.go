@@ -37,10 +37,11 @@ var (
 	bucketImpressions = []byte("impressions")
 	bucketTokens      = []byte("tokens")
 	bucketImpCounts   = []byte("impcounts") // offer id -> impressions, big-endian uint64
+	bucketDetails     = []byte("details")   // seq -> TurnRecord.Details of that message
 
 	convBuckets = [][]byte{
 		bucketMsgs, bucketClientIDs, bucketReplies, bucketTurns,
-		bucketEvents, bucketImpressions, bucketTokens, bucketImpCounts,
+		bucketEvents, bucketImpressions, bucketTokens, bucketImpCounts, bucketDetails,
 	}
 )
 

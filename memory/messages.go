@@ -219,7 +219,21 @@ func putMessage(tx *bolt.Tx, conv *bolt.Bucket, userID string, msg *Message) err
 		return fmt.Errorf("next seq: %w", err)
 	}
 	msg.Seq = seq
-	if err := putJSON(msgs, seqKey(seq), msg); err != nil {
+	stored := msg
+	if msg.Turn != nil && len(msg.Turn.Details) > 0 {
+		// Decision details are kept beside the message, so the reads of
+		// every turn (history for the prompt, resume) stay small; Transcript
+		// joins them back.
+		if err := conv.Bucket(bucketDetails).Put(seqKey(seq), msg.Turn.Details); err != nil {
+			return err
+		}
+		rec := *msg.Turn
+		rec.Details = nil
+		stripped := *msg
+		stripped.Turn = &rec
+		stored = &stripped
+	}
+	if err := putJSON(msgs, seqKey(seq), stored); err != nil {
 		return err
 	}
 	if err := summarizeMessage(tx, userID, *msg); err != nil {
