@@ -3,6 +3,7 @@ package web_test
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/concierge-chat/concierge/bot/llm/llmtest"
@@ -14,7 +15,7 @@ import (
 var bootIDs = []string{"trail-boot", "city-rain-boot"}
 
 // TestEndToEndTurnAndRestart runs one shopper through the whole stack: a
-// real bbolt file, the chromem-go index over testdata/catalog.jsonl,
+// real bbolt file, the retrieval index over testdata/catalog.jsonl,
 // langchaingo's OpenAI client against a scripted fake, and a WebSocket
 // client against an httptest server. It then restarts the server on the
 // same files and checks that history survives and reaches the prompt.
@@ -199,5 +200,38 @@ func checkPromptHistory(t *testing.T, req llmtest.Request, userText, replyText, 
 	}
 	if m := req.Messages[3]; m.Role != "user" || m.Content != latest {
 		t.Errorf("prompt history[3] = %+v, want user %q", m, latest)
+	}
+}
+
+// TestEndToEndDenseEmbedderThroughChromem runs a turn with the index
+// embedding through langchaingo's OpenAI client, so the vector side of
+// the search is a chromem-go collection, and checks the reply's cards and
+// that the catalog and the query were embedded by the server.
+func TestEndToEndDenseEmbedderThroughChromem(t *testing.T) {
+	fake := llmtest.NewOpenAI(t)
+	fake.Script(llmtest.Reply{Chunks: []string{"These boots ", "fit."}})
+	var calls atomic.Int64
+	e := newEnv(t, envOptions{fake: fake, denseEmbeddings: fake, embeddingCalls: &calls})
+	afterImport := calls.Load()
+	if afterImport == 0 {
+		t.Fatal("the catalog import made no embedding request")
+	}
+
+	c := wstest.Dial(t, e.URL)
+	c.Hello(t, protocol.Hello{Locale: "en-US", Timezone: "America/New_York"})
+	r := c.Ask(t, "m-1", "waterproof boots under $150")
+	if r.End.Text != "These boots fit." {
+		t.Errorf("reply.end text = %q", r.End.Text)
+	}
+	var cards []string
+	for _, p := range r.End.Products {
+		cards = append(cards, p.ID)
+	}
+	if len(cards) == 0 || !slices.Contains(bootIDs, cards[0]) {
+		t.Errorf("cards = %v, want a waterproof boot first (one of %v)", cards, bootIDs)
+	}
+	if calls.Load() <= afterImport {
+		t.Errorf("embedding requests after the turn = %d, want the query embedded too (catalog took %d)",
+			calls.Load(), afterImport)
 	}
 }

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tmc/langchaingo/embeddings"
+	"github.com/tmc/langchaingo/llms/openai"
 
 	"github.com/concierge-chat/concierge/bot"
 	"github.com/concierge-chat/concierge/bot/llm"
@@ -73,10 +78,16 @@ type envOptions struct {
 	ready       func() bool
 	// noCatalog skips importing testdata/catalog.jsonl into a new index.
 	noCatalog bool
+	// denseEmbeddings makes the index embed through langchaingo's OpenAI
+	// client against this fake server, so vector search runs in a
+	// chromem-go collection; nil uses the built-in local embedder.
+	denseEmbeddings *llmtest.Server
+	// embeddingCalls counts the dense embedder's requests when it is set.
+	embeddingCalls *atomic.Int64
 }
 
-// env is a running server with real components: a bbolt store, a
-// chromem-go index, the trained detector, the offer picker over
+// env is a running server with real components: a bbolt store, the
+// retrieval index (chromem-go for dense embedders), the trained detector, the offer picker over
 // configs/offers.yaml and, optionally, langchaingo's OpenAI client against
 // a fake server.
 type env struct {
@@ -109,7 +120,14 @@ func newEnv(t *testing.T, opts envOptions) *env {
 	e.store = store
 	t.Cleanup(e.stop)
 
-	e.index, err = retrieval.Open(ctx, filepath.Join(opts.dir, "catalog"), retrieval.Options{})
+	var indexOpts retrieval.Options
+	if opts.denseEmbeddings != nil {
+		if opts.embeddingCalls == nil {
+			opts.embeddingCalls = new(atomic.Int64)
+		}
+		indexOpts.Embedder = denseEmbedder(t, opts.denseEmbeddings.URL, opts.embeddingCalls)
+	}
+	e.index, err = retrieval.Open(ctx, filepath.Join(opts.dir, "catalog"), indexOpts)
 	if err != nil {
 		t.Fatalf("open catalog index: %v", err)
 	}
@@ -257,4 +275,33 @@ func connGoroutines() string {
 		}
 	}
 	return strings.Join(leaked, "\n\n")
+}
+
+// denseEmbedder returns langchaingo's OpenAI embeddings client on the fake
+// server at url, as the server builds it for retrieval.embedder: openai,
+// and counts its embedding requests in calls.
+func denseEmbedder(t *testing.T, url string, calls *atomic.Int64) retrieval.Embedder {
+	t.Helper()
+	client, err := openai.New(openai.WithBaseURL(url+"/v1"), openai.WithToken("test-key"),
+		openai.WithEmbeddingModel("fake-embedding"), openai.WithHTTPClient(countingClient{calls}))
+	if err != nil {
+		t.Fatalf("openai.New: %v", err)
+	}
+	emb, err := embeddings.NewEmbedder(client)
+	if err != nil {
+		t.Fatalf("embeddings.NewEmbedder: %v", err)
+	}
+	return retrieval.NewLangchainEmbedder(emb, "openai:fake-embedding")
+}
+
+// countingClient counts the requests it sends to an embeddings endpoint.
+type countingClient struct {
+	calls *atomic.Int64
+}
+
+func (c countingClient) Do(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/embeddings") {
+		c.calls.Add(1)
+	}
+	return http.DefaultClient.Do(req)
 }
