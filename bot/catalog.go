@@ -29,7 +29,10 @@ type ProductQuery struct {
 type ProductList struct {
 	Products   []ProductListing `json:"products"`
 	Categories []string         `json:"categories"`
-	Total      int              `json:"total"`
+	// CategoryLabels gives each top-level category's name in the
+	// requested language, where the catalog has one.
+	CategoryLabels map[string]string `json:"category_labels"`
+	Total          int               `json:"total"`
 }
 
 // ProductListing is a product as the demo store's grid shows it.
@@ -50,11 +53,14 @@ func (e *Engine) ListProducts(ctx context.Context, q ProductQuery) ProductList {
 		all = e.searchProducts(ctx, q.Text, all)
 	}
 	var cats []string
-	list := ProductList{Products: []ProductListing{}}
+	list := ProductList{Products: []ProductListing{}, CategoryLabels: map[string]string{}}
 	for _, p := range all {
 		top, _, _ := strings.Cut(p.Category, " > ")
 		if top != "" && !slices.Contains(cats, top) {
 			cats = append(cats, top)
+		}
+		if local := p.Localized[q.Lang].Category; top != "" && local != "" {
+			list.CategoryLabels[top], _, _ = strings.Cut(local, " > ")
 		}
 		if q.Category != "" && !strings.EqualFold(top, q.Category) {
 			continue
@@ -63,9 +69,13 @@ func (e *Engine) ListProducts(ctx context.Context, q ProductQuery) ProductList {
 		if list.Total <= q.Offset || len(list.Products) >= q.Limit {
 			continue
 		}
+		category := p.Category
+		if local := p.Localized[q.Lang].Category; local != "" {
+			category = local
+		}
 		list.Products = append(list.Products, ProductListing{
 			ProductCard: productCard(p, q.Lang),
-			Description: descriptionIn(p, q.Lang), Category: p.Category,
+			Description: descriptionIn(p, q.Lang), Category: category,
 		})
 	}
 	slices.Sort(cats)
@@ -93,13 +103,18 @@ func (e *Engine) searchProducts(ctx context.Context, text string, all []retrieva
 	return out
 }
 
-// Product returns one product's card and category.
+// Product returns one product's card and its category path, both in lang
+// where the catalog has a translation.
 func (e *Engine) Product(id, lang string) (ProductCard, string, bool) {
 	p, ok := e.opts.Catalog.Get(id)
 	if !ok {
 		return ProductCard{}, "", false
 	}
-	return productCard(p, lang), p.Category, true
+	category := p.Category
+	if local := p.Localized[lang].Category; local != "" {
+		category = local
+	}
+	return productCard(p, lang), category, true
 }
 
 // OfferCard returns the card of a configured offer, for drawing its banner.

@@ -26,6 +26,9 @@ type Product struct {
 type LocalText struct {
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
+	// Category is the category path in this language, for display; filters
+	// and the catalog's own Category stay in the catalog's language.
+	Category string `json:"category,omitempty"`
 }
 
 // TitleIn returns the product's title in lang, or the main title when the
