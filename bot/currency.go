@@ -38,15 +38,17 @@ func statedCurrency(text string) string {
 // states no bound, no currency, the catalog's own currency, or a currency
 // without a rate; Search then reads the bound from the text as written.
 func (e *Engine) priceFilter(text string) retrieval.Filter {
-	parsed := retrieval.ParseFilter(text)
-	if parsed.MinPrice == 0 && parsed.MaxPrice == 0 {
-		return retrieval.Filter{}
-	}
+	// Most messages name no other currency, so the cheap checks come before
+	// parsing the bound, which Search does again from the text anyway.
 	from := statedCurrency(text)
 	to := e.catalogCurrency()
 	fromRate, okFrom := e.opts.CurrencyRates[from]
 	toRate, okTo := e.opts.CurrencyRates[to]
 	if from == "" || to == "" || from == to || !okFrom || !okTo || fromRate <= 0 || toRate <= 0 {
+		return retrieval.Filter{}
+	}
+	parsed := retrieval.ParseFilter(text)
+	if parsed.MinPrice == 0 && parsed.MaxPrice == 0 {
 		return retrieval.Filter{}
 	}
 	scale := toRate / fromRate
@@ -60,6 +62,8 @@ func roundCents(v float64) float64 {
 
 // catalogCurrency returns the currency most products are priced in, read
 // once per engine; an empty catalog is retried on the next call.
+// NOTE: a catalog upload that changes the currency takes effect only after
+// a restart.
 func (e *Engine) catalogCurrency() string {
 	e.currencyMu.Lock()
 	defer e.currencyMu.Unlock()
