@@ -35,7 +35,7 @@ type OfferCard struct {
 	BannerURL string  `json:"banner_url"`
 }
 
-// ScenarioCard is the part of the scenario a client sees.
+// ScenarioCard is the part of the scenario sent to clients.
 type ScenarioCard struct {
 	Label     string   `json:"label"`
 	Intent    string   `json:"intent"`
@@ -87,7 +87,7 @@ func scenarioCard(sc scenario.Scenario) ScenarioCard {
 }
 
 // describeFilter writes the filter the shopper stated, for a reply that
-// says nothing matched it.
+// reports that nothing matched it.
 func describeFilter(f retrieval.Filter, lang, currency string) string {
 	var parts []string
 	zh := lang == "zh"

@@ -10,8 +10,8 @@ import (
 	"github.com/concierge-chat/concierge/scenario"
 )
 
-// Memory is what the engine needs from the user store. memory.Store
-// implements it.
+// Memory is the user store as the engine uses it. memory.Store implements
+// it.
 type Memory interface {
 	Touch(ctx context.Context, userID string, visit memory.Visit) (memory.Profile, string, error)
 	AppendUserMessage(ctx context.Context, userID, clientID, text string) (memory.Message, *memory.Message, error)
@@ -28,8 +28,8 @@ type Memory interface {
 	ImpressionCounts(ctx context.Context, userID string) (map[string]int, error)
 }
 
-// Catalog is what the engine needs from the product index.
-// retrieval.Index implements it.
+// Catalog is the product index as the engine uses it. retrieval.Index
+// implements it.
 type Catalog interface {
 	Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error)
 	Get(id string) (retrieval.Product, bool)

@@ -23,7 +23,7 @@ type Options struct {
 	// Experiment splits users into variants that change what a turn does;
 	// nil runs every turn fully personalised.
 	Experiment *offer.Experiment
-	Provider   llm.Provider // nil answers with the offline responder
+	Provider   llm.Provider // nil: the offline responder writes every reply
 	Offline    llm.Offline
 
 	Prompt          *template.Template // system prompt; see configs/prompts/system.tmpl
@@ -37,8 +37,8 @@ type Options struct {
 	// or purchase counts for that offer; zero means 24h.
 	AttributionWindow time.Duration
 	// HandoverTimeout is how long a conversation stays with staff after the
-	// handover or the last staff message; after it the bot answers again.
-	// Zero means 10 minutes.
+	// handover or the last staff message, after which the bot replies
+	// again. Zero means 10 minutes.
 	HandoverTimeout time.Duration
 	// Mask hides personal data before text reaches the model or the logs;
 	// nil sends text unchanged.

@@ -9,7 +9,7 @@ import (
 	"github.com/concierge-chat/concierge/memory"
 )
 
-// ReportSource is what the experiment report reads from the store.
+// ReportSource is the part of the store that the experiment report reads.
 // memory.Store implements it.
 type ReportSource interface {
 	Users(ctx context.Context, fn func(memory.Profile) error) error

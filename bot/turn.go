@@ -49,8 +49,8 @@ type Reply struct {
 	// Duplicate reports that the message id already has a stored reply:
 	// nothing was stored or generated, and the fields describe that reply.
 	Duplicate bool
-	// HandedOver reports that a staff member owns the conversation: the
-	// message was stored and the bot did not answer.
+	// HandedOver reports that a staff member owns the conversation, so the
+	// message was stored and the bot did not reply.
 	HandedOver bool
 	// Handover is "requested" when this reply handed the conversation to
 	// staff because the shopper asked for a person, "bot" when an expired
@@ -61,7 +61,7 @@ type Reply struct {
 
 // TurnStats measures one turn, for logs and metrics.
 type TurnStats struct {
-	Outcome        string // answered, fallback, duplicate or handed_over
+	Outcome        string // "answered", "fallback", "duplicate" or "handed_over" (metric label values)
 	Provider       string
 	Model          string
 	FallbackReason string
@@ -78,9 +78,9 @@ type TurnStats struct {
 // ErrEmptyMessage is returned by Turn for a message with no text.
 var ErrEmptyMessage = errors.New("message text is empty")
 
-// Turn answers one message: it stores the message, detects the scenario,
-// retrieves products, chooses an offer, streams the reply to sink, stores
-// the reply and returns it. The reply is stored before Turn returns.
+// Turn replies to one message. It stores the message, detects the
+// scenario, retrieves products, chooses an offer, streams the reply to sink,
+// stores the reply and returns it; the reply is stored before Turn returns.
 func (e *Engine) Turn(ctx context.Context, s Session, in Incoming, sink Sink) (Reply, error) {
 	start := e.now()
 	if strings.TrimSpace(in.Text) == "" {
@@ -196,7 +196,7 @@ func (t *turn) gather(ctx context.Context) error {
 	}
 	t.stats.Retrieval = time.Since(retrievalStart)
 
-	// A shopper who asks for a person gets no promotion with the handover.
+	// A shopper who requests a person gets no promotion with the handover.
 	if e.opts.Offers != nil && !t.wantsHuman() {
 		if err := t.chooseOffer(ctx); err != nil {
 			return err
@@ -205,8 +205,8 @@ func (t *turn) gather(ctx context.Context) error {
 	return nil
 }
 
-// chooseOffer asks the picker for an offer. The experiment variant decides
-// what the picker sees: "none" hides the scenario and the user's memory,
+// chooseOffer gets an offer from the picker. The experiment variant decides
+// what the picker reads: "none" hides the scenario and the user's memory,
 // "scenario" hides only the memory.
 func (t *turn) chooseOffer(ctx context.Context) error {
 	shown, err := t.e.opts.Memory.ImpressionCounts(ctx, t.s.UserID)
@@ -447,8 +447,8 @@ var emotionValence = map[string]float64{
 // same transaction that stores the reply.
 func (t *turn) updateProfile(p *memory.Profile) error {
 	if t.wantsHuman() {
-		// The reply tells the shopper a staff member will join, so the bot
-		// stays quiet from now on until staff hand back or the timeout ends.
+		// The reply says that a staff member will join, so the bot stays
+		// quiet until staff hand the conversation back or the timeout ends.
 		p.HandedOver, p.HandedOverAt = true, t.start
 	}
 	if p.Country == "" {
@@ -491,7 +491,7 @@ func (e *Engine) releaseHandover(ctx context.Context, userID string) (memory.Pro
 	if err != nil {
 		return memory.Profile{}, fmt.Errorf("release handover: %w", err)
 	}
-	e.log.Info("handover timed out; the bot answers again", "user_id", userID,
+	e.log.Info("handover timed out; the bot replies again", "user_id", userID,
 		"timeout", e.opts.HandoverTimeout.String())
 	return p, nil
 }

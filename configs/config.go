@@ -111,7 +111,7 @@ type Identity struct {
 type Admin struct {
 	Token string `yaml:"token" secret:"true"`
 	// HandoverTimeout is how long a conversation stays with staff after the
-	// handover or the last staff message before the bot answers again.
+	// handover or the last staff message before the bot replies again.
 	HandoverTimeout time.Duration `yaml:"handover_timeout"`
 }
 

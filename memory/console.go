@@ -207,9 +207,9 @@ func (s *Store) Conversations(ctx context.Context, q ConversationQuery) ([]Conve
 	return l.out, l.next, nil
 }
 
-// maxListScan bounds the index entries one Conversations call reads, so a
-// filter that matches little answers in tens of milliseconds on a large
-// store, with a short page and a cursor, instead of scanning it all.
+// maxListScan bounds the index entries one Conversations call reads. A
+// filter that matches little then returns within tens of milliseconds on a
+// large store, with a short page and a cursor, instead of scanning it all.
 var maxListScan = 10000
 
 // lister carries the state of one Conversations call across its read

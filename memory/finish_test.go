@@ -40,7 +40,7 @@ func TestFinishTurnStoresAllTogether(t *testing.T) {
 	if len(imps) != 1 || imps[0].OfferID != "welcome10" || imps[0].Time.IsZero() {
 		t.Errorf("impressions = %+v, want one welcome10 with a time", imps)
 	}
-	// The user message now counts as answered.
+	// A repeated message id now finds the stored reply.
 	_, prior, err := s.AppendUserMessage(ctx, "u1", "m1", "boots under 100")
 	if err != nil {
 		t.Fatal(err)

@@ -130,11 +130,11 @@ func (s *Store) AppendReply(ctx context.Context, userID string, role string, tex
 }
 
 // FinishTurn stores a bot reply, the offer impression it carried (nil when
-// none) and the profile changes of the turn in one transaction, so a turn
-// costs one disk sync after the model answers, and either all of it is
-// stored or none. update runs inside the transaction on the stored
-// profile, after the turn is counted; it may run more than once, so it
-// must not have other effects.
+// none) and the profile changes of the turn in one transaction. A turn then
+// costs one disk sync after the model's reply, and either all of it is
+// stored or none. update runs inside the transaction on the stored profile,
+// after the turn is counted. It may run more than once, so it must not have
+// other effects.
 func (s *Store) FinishTurn(ctx context.Context, userID, text string, turn *TurnRecord, imp *Impression, update func(*Profile) error) (Message, error) {
 	if userID == "" {
 		return Message{}, fmt.Errorf("finish turn: %w", errEmptyUserID)

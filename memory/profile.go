@@ -23,7 +23,7 @@ type Visit struct {
 }
 
 // VisitGap is how long a user must be away before a hello counts as a new
-// visit; reconnects and reloads within it belong to the same visit.
+// visit. Reconnects and reloads within it belong to the same visit.
 const VisitGap = 30 * time.Minute
 
 // Touch records a hello: it creates the user's profile on first sight,

@@ -40,7 +40,7 @@ type Annotation struct {
 // TurnRecord holds the decisions behind one bot reply, as staff see them.
 type TurnRecord struct {
 	TurnID    string `json:"turn_id"`
-	InReplyTo uint64 `json:"in_reply_to"` // seq of the user message answered
+	InReplyTo uint64 `json:"in_reply_to"` // seq of the user message this reply is for
 
 	ScenarioLabel string   `json:"scenario_label,omitempty"`
 	Intent        string   `json:"intent,omitempty"`
@@ -52,7 +52,7 @@ type TurnRecord struct {
 
 	Provider       string `json:"provider"`
 	Model          string `json:"model,omitempty"`
-	Fallback       bool   `json:"fallback,omitempty"` // the offline responder answered after a provider failure
+	Fallback       bool   `json:"fallback,omitempty"` // the offline responder wrote the reply after a provider failure
 	FallbackReason string `json:"fallback_reason,omitempty"`
 	TokensIn       int    `json:"tokens_in,omitempty"`
 	TokensOut      int    `json:"tokens_out,omitempty"`
@@ -71,7 +71,7 @@ type Scored struct {
 	Score float64 `json:"score"`
 }
 
-// Profile is what the store remembers about a user across conversations.
+// Profile is the store's record of a user across conversations.
 type Profile struct {
 	UserID    string    `json:"user_id"`
 	FirstSeen time.Time `json:"first_seen"`
@@ -96,7 +96,7 @@ type Profile struct {
 	// HandedOver is set while a staff member owns the conversation.
 	HandedOver bool `json:"handed_over,omitempty"`
 	// HandedOverAt is when the conversation was handed to staff, or when a
-	// staff member last wrote in it; the bot answers again once it is older
+	// staff member last wrote in it; the bot replies again once it is older
 	// than the handover timeout. Zero while HandedOver is set means no
 	// timeout applies.
 	HandedOverAt time.Time `json:"handed_over_at,omitzero"`

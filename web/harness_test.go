@@ -78,9 +78,9 @@ type envOptions struct {
 	ready       func() bool
 	// noCatalog skips importing testdata/catalog.jsonl into a new index.
 	noCatalog bool
-	// denseEmbeddings makes the index embed through langchaingo's OpenAI
-	// client against this fake server, so vector search runs in a
-	// chromem-go collection; nil uses the built-in local embedder.
+	// denseEmbeddings is the fake server the index embeds through with
+	// langchaingo's OpenAI client, so vector search runs in a chromem-go
+	// collection. Nil uses the built-in local embedder.
 	denseEmbeddings *llmtest.Server
 	// embeddingCalls counts the dense embedder's requests when it is set.
 	embeddingCalls *atomic.Int64

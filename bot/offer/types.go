@@ -6,7 +6,7 @@ import (
 	"github.com/concierge-chat/concierge/scenario"
 )
 
-// Context is what eligibility and ranking read on one turn.
+// Context is the input of eligibility and ranking on one turn.
 type Context struct {
 	UserID     string
 	Now        time.Time

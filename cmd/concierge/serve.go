@@ -83,12 +83,12 @@ func serve(ctx context.Context, args, env []string, stdout, stderr io.Writer) er
 
 	// Show the address as configured (localhost:8080), unless the port was
 	// chosen by the system.
-	shown := cfg.Server.Addr
-	if strings.HasSuffix(shown, ":0") {
-		shown = ln.Addr().String()
+	displayAddr := cfg.Server.Addr
+	if strings.HasSuffix(displayAddr, ":0") {
+		displayAddr = ln.Addr().String()
 	}
-	fmt.Fprintf(stdout, "Concierge is listening on http://%s (data in %s)\n", shown, cfg.Server.DataDir)
-	fmt.Fprintf(stdout, "Staff console: http://%s/admin. %s\n", shown, app.adminNotice)
+	fmt.Fprintf(stdout, "Concierge is listening on http://%s (data in %s)\n", displayAddr, cfg.Server.DataDir)
+	fmt.Fprintf(stdout, "Staff console: http://%s/admin. %s\n", displayAddr, app.adminNotice)
 	log.Info("server started", "version", version(), "go", runtime.Version(), "addr", ln.Addr().String(),
 		"data_dir", cfg.Server.DataDir, "config_sources", sources, "provider", cfg.LLM.Provider,
 		"model", app.model, "catalog", "loading")
